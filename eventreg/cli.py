@@ -1,0 +1,33 @@
+"""Command-line tools: ``flask --app eventreg <command>``."""
+
+import time
+
+import click
+from flask import Flask
+
+from eventreg.demo import load_demo, load_synthetic
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(demo)
+
+
+@click.command()
+@click.option("--sessions", type=click.IntRange(min=1), help="Generate a synthetic conference.")
+@click.option("--attendees", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--slug", help="Slug of the synthetic conference.")
+def demo(sessions: int | None, attendees: int, slug: str | None) -> None:
+    """Load the demo conference (skipped when present), or a large synthetic one."""
+    started = time.perf_counter()
+    if sessions:
+        conference = load_synthetic(sessions, attendees, slug)
+        click.echo(
+            f"Created {conference.slug}: {sessions} sessions, {attendees} attendees "
+            f"in {time.perf_counter() - started:.1f}s"
+        )
+        return
+    conference = load_demo()
+    if conference is None:
+        click.echo("The demo conference is already there; nothing to do.")
+    else:
+        click.echo(f"Loaded the demo conference at /c/{conference.slug}/")

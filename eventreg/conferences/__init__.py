@@ -1,0 +1,1 @@
+"""Conferences, their rooms and tracks, and the public pages that list them."""

@@ -1,0 +1,59 @@
+"""Configuration layering: defaults, then ``instance/config.py``, then ``EVENTREG_*`` variables."""
+
+import secrets
+from pathlib import Path
+
+
+class Defaults:
+    """Settings used when nothing else is configured. Every name here is in the README table."""
+
+    SQLALCHEMY_DATABASE_URI = None  # filled in with the SQLite file in instance/
+    SECRET_KEY = None  # generated into instance/secret_key on first run
+    SERVER_NAME = None
+    PREFERRED_URL_SCHEME = "http"
+    # Public base URL used in e-mails and invites when no request is active (CLI, workers).
+    BASE_URL = "http://127.0.0.1:5000"
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ["en", "zh", "it"]
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session cookie
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    REGISTRATION_RATE_LIMIT = "20 per minute; 200 per hour"
+    # Mail: with no MAIL_SERVER, messages are written as .eml files under instance/outbox.
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # implicit TLS (SMTPS, usually port 465)
+    MAIL_USE_STARTTLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "eventreg <noreply@eventreg.invalid>"
+    MAIL_TIMEOUT = 10
+    MAIL_MAX_ATTEMPTS = 8
+    # Celery broker; with none, `flask deliver-mail` and an in-process thread deliver mail.
+    CELERY_BROKER_URL = None
+    MAIL_DELIVER_IN_BACKGROUND = True
+    ICAL_REFRESH_MINUTES = 60
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the ``postgres://`` spelling of hosting providers and pick psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def load_or_create_secret_key(instance_path: str) -> str:
+    """Keep a generated key in instance/ so sessions survive restarts without configuration."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key

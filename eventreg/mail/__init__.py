@@ -1,0 +1,1 @@
+"""Outgoing e-mail: the outbox written with each change, and delivery that loses nothing."""

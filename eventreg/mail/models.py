@@ -1,0 +1,43 @@
+"""The outbox: every message, recorded in the transaction that causes it."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from eventreg.db import UTCDateTime, utcnow
+from eventreg.extensions import db
+
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+
+
+class OutboxMessage(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("conference.id", ondelete="SET NULL"), index=True
+    )
+    registration_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("registration.id", ondelete="SET NULL"), index=True
+    )
+    # What caused it, e.g. "registration_confirmed", "session_updated"; for dashboards.
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    # Fixed when the message is recorded, so a resend after a crash carries the same one.
+    message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    # The complete RFC 5322 message, rendered when recorded.
+    raw: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A worker's lease: others leave the row alone until it runs out.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(100))
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {OUTBOX_STATUSES!r}", name="known_status"),
+        sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),
+    )

@@ -1,0 +1,1 @@
+"""Attendee registration, the waiting list, session sign-ups and the private management link."""

@@ -1,0 +1,111 @@
+"""Who registered for what: registrations, their answers, and their session sign-ups."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventreg.conferences.models import Conference
+from eventreg.db import UTCDateTime, utcnow
+from eventreg.extensions import db
+from eventreg.schedule.models import Talk
+
+REGISTRATION_STATUSES = ("confirmed", "waiting", "cancelled")
+SIGNUP_STATUSES = ("confirmed", "waiting")
+QUESTION_KINDS = ("short_text", "long_text", "single_choice", "multiple_choice", "checkbox")
+
+
+class Question(db.Model):
+    """A question an organizer adds to the conference's registration form."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(sa.String(300))
+    help_text: Mapped[str] = mapped_column(sa.String(500), default="")
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    required: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # The options of single and multiple choice questions, in display order.
+    choices: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    position: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    conference: Mapped[Conference] = relationship()
+
+    __table_args__ = (sa.CheckConstraint(f"kind IN {QUESTION_KINDS!r}", name="known_kind"),)
+
+
+class Registration(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
+    # Normalised by email-validator; NULL once the attendee's data has been erased.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    affiliation: Mapped[str] = mapped_column(sa.String(200), default="")
+    country: Mapped[str] = mapped_column(sa.String(100), default="")
+    locale: Mapped[str] = mapped_column(sa.String(10), default="en")
+    status: Mapped[str] = mapped_column(sa.String(20))
+    # SHA-256 hex digests of the management-link and calendar-feed secrets; never the secrets.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    feed_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    consent_text: Mapped[str] = mapped_column(sa.Text, default="")
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Waiting-list order is first come, first served by this instant (then id).
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    conference: Mapped[Conference] = relationship()
+    answers: Mapped[list["Answer"]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan"
+    )
+    signups: Mapped[list["SessionSignup"]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        # Backs "one seat per person": a second registration with the same address is refused.
+        sa.UniqueConstraint("conference_id", "email"),
+        sa.CheckConstraint(f"status IN {REGISTRATION_STATUSES!r}", name="known_status"),
+        sa.Index("ix_registration_conference_status", "conference_id", "status", "created_at"),
+    )
+
+
+class Answer(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("registration.id", ondelete="CASCADE")
+    )
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("question.id", ondelete="CASCADE"))
+    # A string, a list of strings (multiple choice) or a boolean (checkbox).
+    value: Mapped[object] = mapped_column(sa.JSON)
+
+    registration: Mapped[Registration] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("registration_id", "question_id"),)
+
+
+class SessionSignup(db.Model):
+    """A session in an attendee's personal agenda: a seat, or a waiting-list place."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("registration.id", ondelete="CASCADE")
+    )
+    talk_id: Mapped[int] = mapped_column(sa.ForeignKey("talk.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    registration: Mapped[Registration] = relationship(back_populates="signups")
+    talk: Mapped[Talk] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("registration_id", "talk_id"),
+        sa.CheckConstraint(f"status IN {SIGNUP_STATUSES!r}", name="known_status"),
+    )

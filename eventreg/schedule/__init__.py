@@ -1,0 +1,1 @@
+"""The programme: sessions (``Talk``), speakers, and the public schedule pages."""

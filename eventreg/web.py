@@ -1,0 +1,67 @@
+"""Everything the app serves over HTTP: blueprints, error pages, template helpers, headers."""
+
+from flask import Flask, render_template, request, session
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from eventreg import timeutil
+
+
+def register_web(app: Flask) -> None:
+    from eventreg.conferences.views import bp as conferences_bp
+    from eventreg.registration.views import bp as registration_bp
+    from eventreg.schedule.views import bp as schedule_bp
+
+    app.register_blueprint(conferences_bp)
+    app.register_blueprint(schedule_bp)
+    app.register_blueprint(registration_bp)
+
+    app.jinja_env.globals.update(
+        current_locale=get_locale,
+        clock=timeutil.format_clock,
+        clock_zone=timeutil.format_clock_with_zone,
+        zone_abbr=timeutil.zone_abbreviation,
+        format_day=timeutil.format_day,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.before_request
+    def remember_language():
+        lang = request.args.get("lang")
+        if lang in app.config["LANGUAGES"]:
+            session["lang"] = lang
+
+    @app.after_request
+    def security_headers(response):
+        # The pages load nothing from elsewhere: no inline scripts, no third-party assets.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    for code, (title, message) in ERROR_PAGES.items():
+        app.register_error_handler(code, _error_handler(code, title, message))
+
+
+def _error_handler(code: int, title, message):
+    def handler(error):
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    return handler
+
+
+ERROR_PAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    403: (_l("Not allowed"), _l("You are not allowed to open this page.")),
+    404: (_l("Page not found"), _l("There is nothing at this address.")),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    429: (
+        _l("Too many requests"),
+        _l("You have sent too many requests in a short time. Please wait a minute and try again."),
+    ),
+}
