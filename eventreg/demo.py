@@ -250,7 +250,7 @@ def load_synthetic(sessions: int, attendees: int, slug: str | None = None) -> Co
         db.session.execute(sa.insert(Registration), [
             {"conference_id": conference.id, "email": f"attendee{i}@example.org",
              "full_name": f"Attendee {i}", "status": "confirmed", "locale": "en",
-             "token_hash": _random_hash(), "feed_token_hash": _random_hash(),
+             "token_hash": _random_hash(),
              "created_at": now, "updated_at": now, "confirmed_at": now}
             for i in range(attendees)
         ])

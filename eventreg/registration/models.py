@@ -47,9 +47,8 @@ class Registration(db.Model):
     country: Mapped[str] = mapped_column(sa.String(100), default="")
     locale: Mapped[str] = mapped_column(sa.String(10), default="en")
     status: Mapped[str] = mapped_column(sa.String(20))
-    # SHA-256 hex digests of the management-link and calendar-feed secrets; never the secrets.
+    # SHA-256 hex digest of the management-link secret; never the secret itself.
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    feed_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     consent_text: Mapped[str] = mapped_column(sa.Text, default="")
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Waiting-list order is first come, first served by this instant (then id).

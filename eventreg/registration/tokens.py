@@ -1,0 +1,44 @@
+"""Secrets of the private management link and the personal calendar feed.
+
+The management secret is random and only its SHA-256 digest is stored; a lost link is
+replaced by a new one (``resend``). The feed secret is the registration id signed with an
+HMAC of the app's secret key: it never changes when the management link is replaced, so
+calendar subscriptions keep working, and a leaked feed URL (calendar apps share them
+freely) gives no access to the management pages.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from flask import current_app
+
+
+def new_token() -> str:
+    """256 bits of randomness, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _feed_signature(registration_id: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"agenda-feed:{registration_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def feed_token_for(registration_id: int) -> str:
+    return f"{registration_id}-{_feed_signature(registration_id)}"
+
+
+def registration_id_from_feed_token(token: str) -> int | None:
+    """The registration a feed token belongs to, or None when the token is not genuine."""
+    number, _, signature = token.partition("-")
+    if not number.isdigit() or not signature:
+        return None
+    if not hmac.compare_digest(signature, _feed_signature(int(number))):
+        return None
+    return int(number)
