@@ -6,13 +6,13 @@ from flask import Flask
 
 from eventreg.config import Defaults, load_or_create_secret_key, normalise_database_url
 from eventreg.db import render_migration_type
-from eventreg.extensions import babel, csrf, db, limiter, migrate, select_locale
+from eventreg.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app. Settings: defaults, ``instance/config.py``, ``EVENTREG_*``, then ``config``."""
+    """Build the app; settings: defaults, instance/config.py, EVENTREG_* variables, ``config``."""
     app = Flask(
         __name__,
         template_folder="../templates",
@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    login_manager.init_app(app)
 
     from eventreg import models  # noqa: F401  (every table known to migrations)
     from eventreg.cli import register_cli
@@ -50,4 +51,5 @@ def _finish_config(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["PREFERRED_URL_SCHEME"] == "https"

@@ -18,6 +18,13 @@ class Defaults:
     LANGUAGES = ["en", "zh", "it"]
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # None: Secure cookies exactly when PREFERRED_URL_SCHEME is "https"; True/False forces it.
+    SESSION_COOKIE_SECURE = None
+    # Organizer accounts (eventreg.organizers).
+    LOGIN_RATE_LIMIT = "10 per minute; 100 per hour"
+    RESET_LINK_RATE_LIMIT = "5 per minute; 20 per hour"
+    PASSWORD_RESET_MAX_AGE = 3600  # seconds a password-reset link stays valid
+    PASSWORD_MIN_LENGTH = 10
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session cookie
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -32,10 +39,23 @@ class Defaults:
     MAIL_DEFAULT_SENDER = "eventreg <noreply@eventreg.invalid>"
     MAIL_TIMEOUT = 10
     MAIL_MAX_ATTEMPTS = 8
+    # Where .eml files go when MAIL_SERVER is unset; None means instance/outbox.
+    MAIL_FILE_DIR = None
+    MAIL_BATCH_SIZE = 20  # messages a worker claims at once
+    MAIL_LEASE_SECONDS = 300  # a claim expires after this; a crashed worker's rows are retaken
+    MAIL_RETRY_BASE_SECONDS = 30  # first retry delay, doubled per attempt
+    MAIL_RETRY_MAX_SECONDS = 3600  # longest delay between two attempts
+    MAIL_POLL_SECONDS = 30  # how often looping workers look for due retries
+    # Development page listing delivered .eml files at /_dev/mail (never in production).
+    DEV_MAIL_PAGE = False
     # Celery broker; with none, `flask deliver-mail` and an in-process thread deliver mail.
     CELERY_BROKER_URL = None
     MAIL_DELIVER_IN_BACKGROUND = True
+    CELERY_QUEUE = "eventreg-mail"
+    CELERY_SWEEP_SECONDS = 60  # the beat schedule's outbox sweep (retries, missed triggers)
     ICAL_REFRESH_MINUTES = 60
+    # The domain part of every iCalendar UID; never change it once invites have gone out.
+    ICAL_UID_DOMAIN = "eventreg"
 
 
 def normalise_database_url(url: str) -> str:

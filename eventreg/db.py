@@ -72,7 +72,7 @@ def begin_write() -> None:
     (it holds no changes at this point). On PostgreSQL, callers lock the rows they count
     with ``SELECT ... FOR UPDATE`` instead, and this only makes sure a transaction is open.
     """
-    session = db.session
+    session = db.session()  # the Session itself: scoped_session does not proxy in_transaction()
     if session.get_bind().dialect.name != "sqlite":
         session.connection()
         return

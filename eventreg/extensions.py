@@ -4,6 +4,7 @@ from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -23,13 +24,16 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+login_manager = LoginManager()
 
 
 def select_locale():
     """The user's explicit choice first, then the browser's Accept-Language."""
-    from flask import current_app, session
+    from flask import current_app, has_request_context, session
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the command line and mail workers: the default language
+        return languages[0]
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:
         return chosen

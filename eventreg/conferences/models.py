@@ -31,6 +31,8 @@ class Conference(db.Model):
     organizer_email: Mapped[str] = mapped_column(sa.String(254))
     privacy_notice: Mapped[str] = mapped_column(sa.Text, default="")
     published: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # The iCalendar SEQUENCE of the conference's own calendar event; bumped when its span moves.
+    revision: Mapped[int] = mapped_column(sa.Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -57,9 +57,7 @@ class Talk(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("end_at > start_at", name="ends_after_start"),
-        sa.CheckConstraint(
-            "(start_at IS NULL) = (end_at IS NULL)", name="start_and_end_together"
-        ),
+        sa.CheckConstraint("(start_at IS NULL) = (end_at IS NULL)", name="start_and_end_together"),
         sa.CheckConstraint(f"kind IN {TALK_KINDS!r}", name="known_kind"),
         sa.CheckConstraint(f"status IN {TALK_STATUSES!r}", name="known_status"),
         sa.CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8d5394476abf
+Revision ID: ef2629a37ffe
 Revises: 
-Create Date: 2026-11-25 16:01:58.683398
+Create Date: 2026-11-25 17:32:24.980006
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '8d5394476abf'
+revision = 'ef2629a37ffe'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -36,6 +36,7 @@ def upgrade():
     sa.Column('organizer_email', sa.String(length=254), nullable=False),
     sa.Column('privacy_notice', sa.Text(), nullable=False),
     sa.Column('published', sa.Boolean(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('capacity IS NULL OR capacity >= 0', name=op.f('ck_conference_capacity_not_negative')),
@@ -45,6 +46,74 @@ def upgrade():
     sa.UniqueConstraint('slug', name=op.f('uq_conference_slug')),
     sa.UniqueConstraint('uuid', name=op.f('uq_conference_uuid'))
     )
+    op.create_table('feed_version',
+    sa.Column('key', sa.String(length=80), nullable=False),
+    sa.Column('etag', sa.String(length=64), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_feed_version'))
+    )
+    op.create_table('user',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('is_admin', sa.Boolean(), nullable=False),
+    sa.Column('may_create_conferences', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
+    sa.UniqueConstraint('email', name=op.f('uq_user_email'))
+    )
+    op.create_table('api_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_api_token_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
+    )
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
+
+    op.create_table('audit_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('conference_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('actor', sa.String(length=254), nullable=False),
+    sa.Column('action', sa.String(length=60), nullable=False),
+    sa.Column('object_type', sa.String(length=40), nullable=False),
+    sa.Column('object_id', sa.Integer(), nullable=True),
+    sa.Column('summary', sa.String(length=300), nullable=False),
+    sa.Column('before', sa.JSON(), nullable=True),
+    sa.Column('after', sa.JSON(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['conference_id'], ['conference.id'], name=op.f('fk_audit_entry_conference_id_conference'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_audit_entry_user_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entry'))
+    )
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_entry_conference_created', ['conference_id', 'created_at'], unique=False)
+
+    op.create_table('conference_role',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('conference_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("role IN ('organizer', 'checkin')", name=op.f('ck_conference_role_known_role')),
+    sa.ForeignKeyConstraint(['conference_id'], ['conference.id'], name=op.f('fk_conference_role_conference_id_conference'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_conference_role_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_conference_role')),
+    sa.UniqueConstraint('user_id', 'conference_id', name=op.f('uq_conference_role_user_id_conference_id'))
+    )
+    with op.batch_alter_table('conference_role', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_conference_role_conference_id'), ['conference_id'], unique=False)
+
     op.create_table('question',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('conference_id', sa.Integer(), nullable=False),
@@ -65,16 +134,17 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('conference_id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('email_key', sa.String(length=254), nullable=True),
     sa.Column('full_name', sa.String(length=200), nullable=False),
     sa.Column('affiliation', sa.String(length=200), nullable=False),
     sa.Column('country', sa.String(length=100), nullable=False),
     sa.Column('locale', sa.String(length=10), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('feed_token_hash', sa.String(length=64), nullable=False),
     sa.Column('consent_text', sa.Text(), nullable=False),
     sa.Column('consented_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('queued_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
@@ -83,13 +153,12 @@ def upgrade():
     sa.CheckConstraint("status IN ('confirmed', 'waiting', 'cancelled')", name=op.f('ck_registration_known_status')),
     sa.ForeignKeyConstraint(['conference_id'], ['conference.id'], name=op.f('fk_registration_conference_id_conference'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registration')),
-    sa.UniqueConstraint('conference_id', 'email', name=op.f('uq_registration_conference_id_email')),
-    sa.UniqueConstraint('feed_token_hash', name=op.f('uq_registration_feed_token_hash')),
+    sa.UniqueConstraint('conference_id', 'email_key', name=op.f('uq_registration_conference_id_email_key')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_registration_token_hash'))
     )
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_registration_conference_id'), ['conference_id'], unique=False)
-        batch_op.create_index('ix_registration_conference_status', ['conference_id', 'status', 'created_at'], unique=False)
+        batch_op.create_index('ix_registration_conference_status', ['conference_id', 'status', 'queued_at'], unique=False)
 
     op.create_table('room',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -199,6 +268,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_talk_conference_id'), ['conference_id'], unique=False)
         batch_op.create_index('ix_talk_conference_start', ['conference_id', 'start_at'], unique=False)
 
+    op.create_table('broadcast',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('conference_id', sa.Integer(), nullable=False),
+    sa.Column('talk_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('sender', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('recipient_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['conference_id'], ['conference.id'], name=op.f('fk_broadcast_conference_id_conference'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['talk_id'], ['talk.id'], name=op.f('fk_broadcast_talk_id_talk'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_broadcast_user_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_broadcast'))
+    )
+    with op.batch_alter_table('broadcast', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_broadcast_conference_id'), ['conference_id'], unique=False)
+
     op.create_table('session_signup',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('registration_id', sa.Integer(), nullable=False),
@@ -221,16 +308,28 @@ def upgrade():
     sa.ForeignKeyConstraint(['talk_id'], ['talk.id'], name=op.f('fk_talk_speaker_talk_id_talk'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('talk_id', 'speaker_id', name=op.f('pk_talk_speaker'))
     )
+    op.create_table('broadcast_message',
+    sa.Column('broadcast_id', sa.Integer(), nullable=False),
+    sa.Column('outbox_message_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['broadcast_id'], ['broadcast.id'], name=op.f('fk_broadcast_message_broadcast_id_broadcast'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['outbox_message_id'], ['outbox_message.id'], name=op.f('fk_broadcast_message_outbox_message_id_outbox_message'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('broadcast_id', 'outbox_message_id', name=op.f('pk_broadcast_message'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('broadcast_message')
     op.drop_table('talk_speaker')
     with op.batch_alter_table('session_signup', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_session_signup_talk_id'))
 
     op.drop_table('session_signup')
+    with op.batch_alter_table('broadcast', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_broadcast_conference_id'))
+
+    op.drop_table('broadcast')
     with op.batch_alter_table('talk', schema=None) as batch_op:
         batch_op.drop_index('ix_talk_conference_start')
         batch_op.drop_index(batch_op.f('ix_talk_conference_id'))
@@ -258,5 +357,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_question_conference_id'))
 
     op.drop_table('question')
+    with op.batch_alter_table('conference_role', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_conference_role_conference_id'))
+
+    op.drop_table('conference_role')
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_entry_conference_created')
+
+    op.drop_table('audit_entry')
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
+
+    op.drop_table('api_token')
+    op.drop_table('user')
+    op.drop_table('feed_version')
     op.drop_table('conference')
     # ### end Alembic commands ###
