@@ -1,14 +1,18 @@
 """Converting stored UTC instants to a conference's wall clock, and naming the zone."""
 
 from datetime import date, datetime, time
+from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_interval, format_skeleton, get_timezone_location
 from flask_babel import get_locale
+
+# Reading the zone names walks the tz database on disk: once per process is enough.
+known_timezones = cache(available_timezones)
 
 
 def is_valid_timezone(name: str) -> bool:
-    return name in available_timezones()
+    return name in known_timezones()
 
 
 def local_instant(day: date, wall_clock: time, tz: ZoneInfo) -> datetime:
@@ -24,22 +28,102 @@ def zone_abbreviation(instant: datetime, tz: ZoneInfo) -> str:
     return instant.astimezone(tz).tzname() or tz.key
 
 
+def zone_label(instant: datetime, tz: ZoneInfo) -> str:
+    """``CST (Asia/Shanghai)``: the abbreviation in force at ``instant`` and the zone's name."""
+    return f"{zone_abbreviation(instant, tz)} ({tz.key})"
+
+
 def format_clock(instant: datetime, tz: ZoneInfo) -> str:
-    """``09:30`` in the zone, formatted for the current locale."""
-    # 24-hour clock everywhere: conference programmes in China and Italy are written that way.
-    return format_time(instant.astimezone(tz), "HH:mm", tzinfo=tz, locale=str(get_locale()))
+    """``09:30`` in the zone.
+
+    A 24-hour clock in every language: programmes in China and Italy are written that way,
+    and the pattern has no words to translate, so plain ``strftime`` is enough (and cheap:
+    a schedule formats thousands of these per page).
+    """
+    return instant.astimezone(tz).strftime("%H:%M")
 
 
 def format_clock_with_zone(instant: datetime, tz: ZoneInfo) -> str:
     """``09:30 CST (Asia/Shanghai)``: the wall clock with the zone named both ways."""
-    return f"{format_clock(instant, tz)} {zone_abbreviation(instant, tz)} ({tz.key})"
+    return f"{format_clock(instant, tz)} {zone_label(instant, tz)}"
+
+
+def format_clock_range(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    """``09:30–10:15 CST (Asia/Shanghai)``, or both abbreviations when a DST change falls
+    in between: ``01:30 CET – 03:30 CEST (Europe/Rome)``."""
+    return clock_span(start, end, tz)[2]
+
+
+def clock_span(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[str, str, str]:
+    """The start clock, the end clock and the range with the zone named, from one
+    conversion of each instant (a schedule page needs all three for every session)."""
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    start_clock, end_clock = local_start.strftime("%H:%M"), local_end.strftime("%H:%M")
+    start_abbr, end_abbr = local_start.tzname() or tz.key, local_end.tzname() or tz.key
+    if start_abbr == end_abbr:
+        label = f"{start_clock}–{end_clock} {start_abbr} ({tz.key})"
+    else:
+        label = f"{start_clock} {start_abbr} – {end_clock} {end_abbr} ({tz.key})"
+    return start_clock, end_clock, label
 
 
 def format_day(day: date | datetime, tz: ZoneInfo | None = None, fmt: str = "full") -> str:
+    """A calendar day in the current language; an instant is first moved into ``tz``."""
     if isinstance(day, datetime):
         day = day.astimezone(tz).date()
     return format_date(day, fmt, locale=str(get_locale()))
 
 
+def format_day_short(day: date) -> str:
+    """``Sun, Jan 24``: a day with its weekday, short enough for a row of links."""
+    return format_skeleton("MMMEd", day, locale=str(get_locale()))
+
+
+def format_date_range(start: date, end: date) -> str:
+    """``Jan 24 – 25, 2027`` (or a single day), as the current language writes a span."""
+    return format_interval(start, end, "yMMMd", locale=str(get_locale()))
+
+
 def local_day(instant: datetime, tz: ZoneInfo) -> date:
     return instant.astimezone(tz).date()
+
+
+def zone_place(tz: ZoneInfo) -> str:
+    """The zone's city in the current language (``Rome``, ``罗马``, ``Roma``)."""
+    try:
+        return get_timezone_location(tz, locale=str(get_locale()), return_city=True)
+    except LookupError:  # a zone the CLDR names no city for
+        return tz.key.rsplit("/", 1)[-1].replace("_", " ")
+
+
+class ViewerClock:
+    """Times of a conference shown again on the viewer's own clock: ``Rome 02:30–03:15``,
+    with the viewer's day added when it is not the conference's day (a 07:30 session in
+    Shenzhen is the evening before in Rome). Labels are cached per instant, as parallel
+    sessions share their times."""
+
+    def __init__(self, tz: ZoneInfo, conference_tz: ZoneInfo):
+        self.tz = tz
+        self.conference_tz = conference_tz
+        self.place = zone_place(tz)
+        self._labels: dict[tuple, str] = {}
+
+    def span(self, start: datetime, end: datetime) -> str:
+        key = (start, end)
+        if key not in self._labels:
+            local_start, local_end = start.astimezone(self.tz), end.astimezone(self.tz)
+            clocks = f"{local_start:%H:%M}–{local_end:%H:%M}"
+            self._labels[key] = self._label(start, local_start, clocks)
+        return self._labels[key]
+
+    def instant(self, at: datetime) -> str:
+        key = (at,)
+        if key not in self._labels:
+            local = at.astimezone(self.tz)
+            self._labels[key] = self._label(at, local, f"{local:%H:%M}")
+        return self._labels[key]
+
+    def _label(self, instant: datetime, local: datetime, clocks: str) -> str:
+        if local.date() != instant.astimezone(self.conference_tz).date():
+            return f"{self.place} {format_day_short(local.date())} {clocks}"
+        return f"{self.place} {clocks}"

@@ -11,12 +11,39 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g, request_started
+from hypothesis import settings
 
 from eventreg import create_app
 from eventreg.extensions import db
+from tests.mail.smtp import smtp_server  # noqa: F401  (a real SMTP server for any test)
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = bool(os.environ.get("CI"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations():
+    """Compile each catalogue whose .mo is missing or older than its .po: the .mo files
+    are build artefacts (not in git), and a fresh clone must test in every language."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in (ROOT / "eventreg" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+
+
+# Locally every run explores new random inputs; under CI the same examples are drawn every
+# time, so a landing never depends on the luck of the draw.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if IN_CI:
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
@@ -69,11 +96,19 @@ def app_config() -> dict:
 @pytest.fixture
 def app(_schema, database_url, instance_path, app_config):
     app = make_test_app(database_url, instance_path, **app_config)
+    # Tests hold one app context, and test-client requests reuse it; a real server gives each
+    # request a fresh one. Forget per-request caches in ``g`` (the logged-in user, the CSRF
+    # token of another client's session) so one request never leaks into the next.
+    request_started.connect(_forget_request_globals, app)
     with app.app_context():
         yield app
         db.session.remove()
         empty_tables()
         db.engine.dispose()
+
+
+def _forget_request_globals(sender, **extra):
+    g.__dict__.clear()
 
 
 def empty_tables() -> None:

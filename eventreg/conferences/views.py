@@ -7,13 +7,19 @@ from sqlalchemy.orm import selectinload
 from eventreg.conferences.models import Conference
 from eventreg.db import utcnow
 from eventreg.extensions import db
-from eventreg.schedule.models import Speaker, Talk
+from eventreg.schedule.models import Speaker, Talk, talk_speaker
 
 bp = Blueprint("conferences", __name__)
 
 
-def get_published_or_404(slug: str) -> Conference:
-    conference = db.session.scalar(sa.select(Conference).filter_by(slug=slug, published=True))
+def get_published_or_404(slug: str, *related) -> Conference:
+    """The published conference at ``slug``, with the ``related`` collections (for example
+    ``Conference.tracks``) loaded alongside; drafts and unknown slugs are a 404."""
+    conference = db.session.scalar(
+        sa.select(Conference)
+        .filter_by(slug=slug, published=True)
+        .options(*(selectinload(relationship) for relationship in related))
+    )
     if conference is None:
         abort(404)
     return conference
@@ -21,36 +27,61 @@ def get_published_or_404(slug: str) -> Conference:
 
 @bp.get("/")
 def index():
-    today = utcnow().date()
+    """Published conferences: upcoming and running ones first, soonest first; then the past."""
+    now = utcnow()
     conferences = db.session.scalars(
         sa.select(Conference).filter_by(published=True).order_by(Conference.start_date)
     ).all()
-    upcoming = [c for c in conferences if c.end_date >= today]
-    past = [c for c in reversed(conferences) if c.end_date < today]
-    return render_template("conferences/index.html", upcoming=upcoming, past=past)
+    # "Past" is judged in each conference's own zone: a Shanghai event ends before a Rome one.
+    past = [c for c in conferences if c.registration_state(now) == "past"]
+    upcoming = [c for c in conferences if c not in past]
+    return render_template("conferences/index.html", upcoming=upcoming, past=past[::-1], now=now)
+
+
+def conference_context(conference: Conference) -> dict:
+    """What the conference page shows: the conference, its speakers, keynotes and the state
+    of registration; a fixed number of queries whatever the size of the programme."""
+    # Speakers with at least one session that takes place. The subquery starts from the
+    # conference's sessions (indexed), not from each speaker: a correlated EXISTS per speaker
+    # scans the whole link table once per row. Plain rows: the page needs four columns.
+    speaking = (
+        sa.select(talk_speaker.c.speaker_id)
+        .join(Talk, Talk.id == talk_speaker.c.talk_id)
+        .where(Talk.conference_id == conference.id, Talk.status == "scheduled")
+    )
+    speakers = db.session.execute(
+        sa.select(Speaker.id, Speaker.name, Speaker.title, Speaker.affiliation)
+        .where(Speaker.id.in_(speaking))
+        .order_by(Speaker.name, Speaker.id)
+    ).all()
+    keynotes = db.session.scalars(
+        sa.select(Talk)
+        .filter_by(conference_id=conference.id, kind="keynote")
+        .where(Talk.start_at.is_not(None))
+        .options(selectinload(Talk.speakers))
+        .order_by(Talk.start_at, Talk.id)
+    ).all()
+    session_count = db.session.scalar(
+        sa.select(sa.func.count(Talk.id)).where(
+            Talk.conference_id == conference.id,
+            Talk.start_at.is_not(None),
+            Talk.kind != "break",
+            Talk.status == "scheduled",
+        )
+    )
+    return {
+        "conference": conference,
+        "speakers": speakers,
+        "keynotes": keynotes,
+        "session_count": session_count,
+        "registration_state": conference.registration_state(utcnow()),
+    }
 
 
 @bp.get("/c/<slug>/")
 def conference(slug: str):
-    conference = db.session.scalar(
-        sa.select(Conference)
-        .filter_by(slug=slug, published=True)
-        .options(selectinload(Conference.tracks), selectinload(Conference.rooms))
-    )
-    if conference is None:
-        abort(404)
-    speakers = db.session.scalars(
-        sa.select(Speaker)
-        .filter_by(conference_id=conference.id)
-        .where(Speaker.talks.any(Talk.status == "scheduled"))
-        .order_by(Speaker.name)
-    ).all()
-    return render_template(
-        "conferences/conference.html",
-        conference=conference,
-        speakers=speakers,
-        registration_state=conference.registration_state(utcnow()),
-    )
+    conference = get_published_or_404(slug, Conference.tracks)
+    return render_template("conferences/conference.html", **conference_context(conference))
 
 
 @bp.get("/c/<slug>/tracks.css")

@@ -1,70 +1,126 @@
 """Lay a day's sessions out as a grid of rooms against time, from plain data.
 
-The grid is built from prepared session cards (plain dicts), so the same template can be
-rendered from the database or, in benchmarks, from data made in advance.
+The grid is built from prepared session cards (plain objects, not database rows), so the
+same template can be rendered from the database or, in benchmarks, from data made in advance.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+# Marks a grid slot that a cell from an earlier row or column spans over (no <td> there).
+COVERED = "covered"
+
+
+@dataclass(slots=True)
+class SessionCard:
+    """What the schedule shows of one session, every label already formatted.
+
+    Slots keep attribute reads cheap: a large schedule reads a dozen fields of each of
+    thousands of cards while rendering.
+    """
+
+    id: int
+    title: str
+    kind: str
+    cancelled: bool
+    url: str
+    start: datetime
+    end: datetime
+    day: date  # in the conference's time zone
+    start_label: str
+    end_label: str
+    time_label: str  # the range with the zone named, e.g. "09:30–10:15 CST (Asia/Shanghai)"
+    room_id: int | None
+    room: str
+    room_position: int  # -1 for a session that concerns every room
+    track_id: int | None
+    track: str
+    speakers: str  # their names, comma-separated
+
 
 @dataclass
 class Cell:
-    cards: list[dict]
+    cards: list[SessionCard]
+    row: int
+    columns: list[int]
     rowspan: int = 1
-    colspan: int = 1
+
+    @property
+    def colspan(self) -> int:
+        return len(self.columns)
 
 
 @dataclass
 class Row:
     starts_at: datetime
-    # One entry per column: a Cell that starts here, None for an empty slot, or the
-    # string "covered" where a cell from an earlier row or column spans over it.
+    # One entry per column: a Cell that starts here, None for an empty slot, or COVERED.
     cells: list = field(default_factory=list)
 
 
 @dataclass
 class Day:
     date: date
-    cards: list[dict]
+    cards: list[SessionCard]
     rows: list[Row]
 
 
-def build_days(cards: list[dict], room_ids: list[int]) -> list[Day]:
+def build_days(cards: list[SessionCard], room_ids: list[int]) -> list[Day]:
     """Group cards by local day and lay each day out; rooms are columns in the given order.
 
-    Each card needs ``day``, ``start``, ``end`` (aware datetimes) and ``room_id`` (None for
-    sessions that concern every room, such as breaks: they span the whole row).
+    The layout reads ``id``, ``day``, ``start``, ``end``, ``room_id`` and ``room_position``
+    of each card. A card with no room (or a room not in ``room_ids``), such as a break,
+    concerns everyone and spans the whole row.
     """
-    by_day: dict[date, list[dict]] = {}
-    for card in sorted(cards, key=lambda c: (c["start"], c["room_position"], c["id"])):
-        by_day.setdefault(card["day"], []).append(card)
+    by_day: dict[date, list[SessionCard]] = {}
+    for card in sorted(cards, key=lambda c: (c.start, c.room_position, c.id)):
+        by_day.setdefault(card.day, []).append(card)
     return [Day(day, day_cards, _rows(day_cards, room_ids)) for day, day_cards in by_day.items()]
 
 
-def _rows(cards: list[dict], room_ids: list[int]) -> list[Row]:
-    boundaries = sorted({c["start"] for c in cards} | {c["end"] for c in cards})
+def _rows(cards: list[SessionCard], room_ids: list[int]) -> list[Row]:
+    boundaries = sorted({c.start for c in cards} | {c.end for c in cards})
     index = {instant: i for i, instant in enumerate(boundaries)}
     column = {room_id: i for i, room_id in enumerate(room_ids)}
     width = max(len(room_ids), 1)
+    all_columns = list(range(width))
     rows = [Row(starts_at=instant, cells=[None] * width) for instant in boundaries[:-1]]
     owner: dict[tuple[int, int], Cell] = {}
 
     for card in cards:
-        first, last = index[card["start"]], index[card["end"]]
-        if card["room_id"] in column:
-            columns = [column[card["room_id"]]]
-        else:
-            columns = list(range(width))
-        spots = [(r, c) for r in range(first, last) for c in columns]
-        if all(rows[r].cells[c] is None for r, c in spots):
-            cell = Cell([card], rowspan=last - first, colspan=len(columns))
-            for r, c in spots:
-                rows[r].cells[c] = "covered"
-                owner[r, c] = cell
+        first, last = index[card.start], index[card.end]
+        room = column.get(card.room_id)
+        columns = all_columns if room is None else [room]
+        taken = _first_taken(rows, first, last, columns)
+        if taken is None:
+            cell = Cell([card], row=first, columns=columns, rowspan=last - first)
+            for r in range(first, last):
+                for c in columns:
+                    rows[r].cells[c] = COVERED
+                    owner[r, c] = cell
             rows[first].cells[columns[0]] = cell
         else:
             # Overlapping sessions in one room (a clash): never hide one, stack it instead.
-            taken = next((r, c) for r, c in spots if rows[r].cells[c] is not None)
-            owner[taken].cards.append(card)
+            cell = owner[taken]
+            cell.cards.append(card)
+            _extend_down(cell, until=last, rows=rows, owner=owner)
     return rows
+
+
+def _first_taken(rows: list[Row], first: int, last: int, columns: list[int]):
+    for r in range(first, last):
+        cells = rows[r].cells
+        for c in columns:
+            if cells[c] is not None:
+                return r, c
+    return None
+
+
+def _extend_down(cell: Cell, until: int, rows: list[Row], owner: dict) -> None:
+    """Let a cell grow over the free rows below it, up to row ``until`` (exclusive)."""
+    below = cell.row + cell.rowspan
+    while below < until and all(rows[below].cells[c] is None for c in cell.columns):
+        for c in cell.columns:
+            rows[below].cells[c] = COVERED
+            owner[below, c] = cell
+        cell.rowspan += 1
+        below += 1
