@@ -3,7 +3,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from eventreg.conferences.models import Conference
 from eventreg.db import UTCDateTime, utcnow
@@ -13,6 +13,16 @@ from eventreg.schedule.models import Talk
 REGISTRATION_STATUSES = ("confirmed", "waiting", "cancelled")
 SIGNUP_STATUSES = ("confirmed", "waiting")
 QUESTION_KINDS = ("short_text", "long_text", "single_choice", "multiple_choice", "checkbox")
+
+
+def email_key(address: str | None) -> str | None:
+    """What makes two addresses the same attendee: the address, ignoring letter case."""
+    return address.lower() if address else None
+
+
+def _email_key_default(context) -> str | None:
+    # Bulk inserts (demo data, imports) bypass the ORM validator below.
+    return email_key(context.get_current_parameters().get("email"))
 
 
 class Question(db.Model):
@@ -42,6 +52,9 @@ class Registration(db.Model):
     )
     # Normalised by email-validator; NULL once the attendee's data has been erased.
     email: Mapped[str | None] = mapped_column(sa.String(254))
+    # The address lower-cased: "Ada@example.org" and "ada@example.org" are one person, and
+    # the unique constraint below must see them as one. Kept in step with ``email``.
+    email_key: Mapped[str | None] = mapped_column(sa.String(254), default=_email_key_default)
     full_name: Mapped[str] = mapped_column(sa.String(200))
     affiliation: Mapped[str] = mapped_column(sa.String(200), default="")
     country: Mapped[str] = mapped_column(sa.String(100), default="")
@@ -51,8 +64,10 @@ class Registration(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     consent_text: Mapped[str] = mapped_column(sa.Text, default="")
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Waiting-list order is first come, first served by this instant (then id).
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The place in the queue: waiting-list order is first come, first served by this instant
+    # (then id). A cancelled registration that comes back joins at the end, so it is reset.
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -69,10 +84,15 @@ class Registration(db.Model):
 
     __table_args__ = (
         # Backs "one seat per person": a second registration with the same address is refused.
-        sa.UniqueConstraint("conference_id", "email"),
+        sa.UniqueConstraint("conference_id", "email_key"),
         sa.CheckConstraint(f"status IN {REGISTRATION_STATUSES!r}", name="known_status"),
-        sa.Index("ix_registration_conference_status", "conference_id", "status", "created_at"),
+        sa.Index("ix_registration_conference_status", "conference_id", "status", "queued_at"),
     )
+
+    @validates("email")
+    def _keep_email_key(self, key, value):
+        self.email_key = email_key(value)
+        return value
 
 
 class Answer(db.Model):

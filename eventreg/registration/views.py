@@ -1,13 +1,344 @@
-"""Registration pages (filled in by the registration work)."""
+"""Registration pages: the form, the confirmation, "resend my link", and the private
+management pages reached through the secret link. Thin: each view loads, calls one function
+in ``services`` and renders. Every change is a POST with CSRF; a GET never changes anything.
+"""
 
-from flask import Blueprint
+import json
+from itertools import groupby
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+
+from eventreg.conferences.models import Conference
+from eventreg.conferences.views import get_published_or_404
+from eventreg.db import utcnow
+from eventreg.extensions import db, limiter
+from eventreg.invites.views import agenda_feed_url
+from eventreg.mail.links import webcal_url
+from eventreg.registration import services
+from eventreg.registration.forms import (
+    ResendForm,
+    country_name,
+    details_form,
+    registration_form,
+)
+from eventreg.registration.models import Question, Registration
+from eventreg.schedule.models import Talk
+from eventreg.timeutil import format_day
 
 bp = Blueprint("registration", __name__, url_prefix="/c/<slug>")
 
+OUTCOME_KEY = "registration_outcome"
 
-@bp.get("/register")
+
+def registration_rate_limit() -> str:
+    return current_app.config["REGISTRATION_RATE_LIMIT"]
+
+
+rate_limited = limiter.limit(registration_rate_limit, methods=["POST"])
+
+
+@bp.after_request
+def private_pages(response):
+    # Personal pages and secret links: never cached, never indexed.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.errorhandler(429)
+def too_many_requests(error):
+    message = _(
+        "You have sent this form many times in a short while. To keep registration fair, "
+        "please wait a few minutes and try again. Registrations you already made are kept."
+    )
+    page = render_template("error.html", code=429, title=_("Please slow down"), message=message)
+    response = Response(page, status=429, mimetype="text/html")
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(error):
+    message = _(
+        "This form has expired or was not sent from this site. Please go back, reload the "
+        "page and send it again."
+    )
+    return render_template("error.html", code=400, title=_("Form expired"), message=message), 400
+
+
+@bp.errorhandler(413)
+def too_large(error):
+    message = _("What you sent is far too long. Please shorten your answers and try again.")
+    return render_template("error.html", code=413, title=_("Too long"), message=message), 413
+
+
+def _questions(conference: Conference) -> list[Question]:
+    return list(
+        db.session.scalars(
+            sa.select(Question)
+            .filter_by(conference_id=conference.id)
+            .order_by(Question.position, Question.id)
+        )
+    )
+
+
+# --- registering ------------------------------------------------------------------------
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@rate_limited
 def register(slug: str):
-    from eventreg.conferences.views import get_published_or_404
+    conference = get_published_or_404(slug)
+    state = conference.registration_state(utcnow())
+    if state != "open":
+        return _closed(conference, state)
+    form = registration_form(conference, _questions(conference))
+    if not form.validate_on_submit():
+        page = render_template("registration/register.html", conference=conference, form=form)
+        return page, 400 if form.is_submitted() else 200
+    try:
+        registration, _token, outcome = services.register(conference, form.to_data())
+    except services.RegistrationClosed as closed:
+        return _closed(conference, closed.state)
+    session[OUTCOME_KEY] = {
+        "conference_id": conference.id,
+        "registration_id": registration.id,
+        "outcome": outcome.value,
+        "email": form.email.data,
+    }
+    return redirect(url_for(".registered", slug=slug), 303)
 
-    get_published_or_404(slug)
-    return "registration form"
+
+def _closed(conference: Conference, state: str):
+    status = 200 if request.method == "GET" else 403
+    return render_template("registration/closed.html", conference=conference, state=state), status
+
+
+@bp.get("/registered")
+def registered(slug: str):
+    """What the attendee sees after sending the form: a seat, or a place in the queue."""
+    conference = get_published_or_404(slug)
+    outcome = session.get(OUTCOME_KEY)
+    if not outcome or outcome.get("conference_id") != conference.id:
+        return redirect(url_for(".register", slug=slug))
+    registration = None
+    position = None
+    if outcome["outcome"] != services.Outcome.ALREADY_REGISTERED:
+        registration = db.session.get(Registration, outcome["registration_id"])
+        if registration is None or registration.erased_at is not None:
+            return redirect(url_for(".register", slug=slug))
+        position = services.waiting_position(registration)
+    return render_template(
+        "registration/confirmation.html",
+        conference=conference,
+        outcome=outcome["outcome"],
+        email=outcome["email"],
+        registration=registration,
+        position=position,
+    )
+
+
+@bp.route("/resend", methods=["GET", "POST"])
+@rate_limited
+def resend(slug: str):
+    """Send the management link again. The answer never tells whether anyone registered."""
+    conference = get_published_or_404(slug)
+    form = ResendForm()
+    if form.validate_on_submit():
+        services.resend_link(conference, form.email.data)
+        flash(
+            _(
+                "If %(email)s is registered for this conference, a new private link is on "
+                "its way there. Links sent before no longer work.",
+                email=form.email.data,
+            ),
+            "info",
+        )
+        return redirect(url_for(".resend", slug=slug), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("registration/resend.html", conference=conference, form=form), status
+
+
+# --- the private management pages -------------------------------------------------------
+
+
+def _registration_or_404(slug: str, token: str) -> tuple[Conference, Registration]:
+    """The registration the secret belongs to; any wrong secret gets the same 404."""
+    conference = db.session.scalar(sa.select(Conference).filter_by(slug=slug))
+    registration = services.registration_for_token(conference, token) if conference else None
+    if registration is None:
+        abort(404)
+    return conference, registration
+
+
+def _manage_url(slug: str, token: str, anchor: str | None = None) -> str:
+    return url_for(".manage", slug=slug, token=token, _anchor=anchor)
+
+
+@bp.get("/manage/<token>")
+def manage(slug: str, token: str):
+    conference, registration = _registration_or_404(slug, token)
+    days = []
+    if registration.status == "confirmed":
+        choices = services.agenda_choices(registration)
+        tz = conference.tz
+        for day, day_choices in groupby(
+            choices, key=lambda c: c.talk.start_at.astimezone(tz).date()
+        ):
+            days.append((format_day(day), list(day_choices)))
+    return render_template(
+        "registration/manage.html",
+        conference=conference,
+        registration=registration,
+        token=token,
+        position=services.waiting_position(registration),
+        days=days,
+        calendar=_calendar_links(registration),
+        country=country_name(registration.country) if registration.country else "",
+        is_over=conference.registration_state(utcnow()) == "past",
+        form=FlaskForm(),
+    )
+
+
+def _calendar_links(registration: Registration) -> dict:
+    """The personal agenda feed: https for a download, webcal:// for a subscription."""
+    https = agenda_feed_url(registration)
+    return {"https": https, "webcal": webcal_url(https)}
+
+
+def _talk_or_404(conference: Conference, talk_id: int) -> Talk:
+    talk = db.session.get(Talk, talk_id)
+    if talk is None or talk.conference_id != conference.id:
+        abort(404)
+    return talk
+
+
+REFUSALS = {
+    "conference_over": lambda: _("The conference is over: the agenda can no longer change."),
+    "not_confirmed": lambda: _("You can pick sessions once you hold a seat at the conference."),
+    "session_unavailable": lambda: _("This session cannot be added to an agenda."),
+}
+
+
+@bp.post("/manage/<token>/sessions/<int:talk_id>/join")
+def join_session(slug: str, token: str, talk_id: int):
+    conference, registration = _registration_or_404(slug, token)
+    talk = _talk_or_404(conference, talk_id)
+    try:
+        signup = services.join_session(registration, talk)
+    except services.RegistrationError as refused:
+        flash(REFUSALS[refused.code](), "error")
+    else:
+        if signup.status == "confirmed":
+            flash(_("You have a seat in “%(title)s”.", title=talk.title), "success")
+        else:
+            flash(_("“%(title)s” is full: you are on its waiting list.", title=talk.title), "info")
+    return redirect(_manage_url(slug, token, f"session-{talk_id}"), 303)
+
+
+@bp.post("/manage/<token>/sessions/<int:talk_id>/leave")
+def leave_session(slug: str, token: str, talk_id: int):
+    conference, registration = _registration_or_404(slug, token)
+    talk = _talk_or_404(conference, talk_id)
+    try:
+        services.leave_session(registration, talk)
+    except services.RegistrationError as refused:
+        flash(REFUSALS[refused.code](), "error")
+    else:
+        flash(_("“%(title)s” is no longer in your agenda.", title=talk.title), "success")
+    return redirect(_manage_url(slug, token, f"session-{talk_id}"), 303)
+
+
+@bp.route("/manage/<token>/details", methods=["GET", "POST"])
+def edit_details(slug: str, token: str):
+    conference, registration = _registration_or_404(slug, token)
+    form = details_form(registration, _questions(conference), prefill=request.method == "GET")
+    if form.validate_on_submit():
+        services.update_details(registration, form.to_details())
+        flash(_("Your details are saved."), "success")
+        return redirect(_manage_url(slug, token), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "registration/details.html",
+        conference=conference,
+        registration=registration,
+        token=token,
+        form=form,
+    ), status
+
+
+@bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
+def cancel(slug: str, token: str):
+    """A page asking "are you sure?"; only its POST cancels."""
+    conference, registration = _registration_or_404(slug, token)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_registration(registration)
+        except services.RegistrationError as refused:
+            flash(REFUSALS[refused.code](), "error")
+        else:
+            flash(_("Your registration is cancelled. Thank you for freeing your seat."), "success")
+        return redirect(_manage_url(slug, token), 303)
+    return render_template(
+        "registration/cancel.html",
+        conference=conference,
+        registration=registration,
+        token=token,
+        form=form,
+        is_over=conference.registration_state(utcnow()) == "past",
+    ), 400 if form.is_submitted() else 200
+
+
+@bp.get("/manage/<token>/data.json")
+def personal_data(slug: str, token: str):
+    """Everything held about the attendee, as a JSON download."""
+    conference, registration = _registration_or_404(slug, token)
+    data = services.export_personal_data(registration)
+    response = Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{conference.slug}-my-registration.json"'
+    )
+    return response
+
+
+@bp.route("/manage/<token>/erase", methods=["GET", "POST"])
+def erase(slug: str, token: str):
+    """A page explaining erasure; only its POST erases."""
+    conference, registration = _registration_or_404(slug, token)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        services.erase_personal_data(registration)
+        return redirect(url_for(".erased", slug=slug), 303)
+    return render_template(
+        "registration/erase.html",
+        conference=conference,
+        registration=registration,
+        token=token,
+        form=form,
+    ), 400 if form.is_submitted() else 200
+
+
+@bp.get("/erased")
+def erased(slug: str):
+    conference = db.session.scalar(sa.select(Conference).filter_by(slug=slug))
+    if conference is None:
+        abort(404)
+    return render_template("registration/erased.html", conference=conference)

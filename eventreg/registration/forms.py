@@ -1,0 +1,333 @@
+"""The registration form, the details form and the resend form.
+
+The conference's own questions are added as fields per request. Text is Unicode-clean:
+any script is welcome (Chinese, accented Italian), text is stored NFC-normalised, and what
+no honest form sends is refused with a message: control characters, line breaks in
+single-line fields, direction overrides and over-long values.
+"""
+
+import unicodedata
+from functools import cache
+
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    Field,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from eventreg.conferences.models import Conference
+from eventreg.registration.models import Question, Registration
+from eventreg.registration.services import Details, RegistrationData
+
+NAME_MAX = 200
+AFFILIATION_MAX = 200
+EMAIL_MAX = 254
+SHORT_ANSWER_MAX = 500
+LONG_ANSWER_MAX = 5000
+
+# Invisible characters that reorder text: a classic way to disguise a name or a link.
+DIRECTION_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Territory codes in CLDR that are not countries.
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+
+
+def clean_text(value):
+    """Strip surrounding blanks and store one Unicode form (NFC), so that "Nicolò" typed
+    with a combining accent and with a precomposed letter is the same name."""
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFC", value.strip())
+
+
+def _has_forbidden(text: str, *, multiline: bool) -> bool:
+    allowed = "\n\t" if multiline else ""
+    for char in text.replace("\r\n", "\n") if multiline else text:
+        if char in allowed:
+            continue
+        category = unicodedata.category(char)
+        # Cc: control characters (CR, LF, NUL, ...); Zl/Zp: Unicode line and paragraph breaks.
+        if category in ("Cc", "Zl", "Zp", "Cs") or char in DIRECTION_OVERRIDES:
+            return True
+    return False
+
+
+class SingleLine:
+    """Refuse line breaks and control characters: names end up in e-mail headers."""
+
+    def __call__(self, form, field):
+        if field.data and _has_forbidden(field.data, multiline=False):
+            raise ValidationError(_l("Please use a single line without control characters."))
+
+
+class PlainText:
+    """Allow paragraphs, but not control characters."""
+
+    def __call__(self, form, field):
+        if field.data and _has_forbidden(field.data, multiline=True):
+            raise ValidationError(_l("Please remove the control characters from this text."))
+
+
+def _too_long(maximum: int) -> Length:
+    return Length(max=maximum, message=_l("Please keep this to %(max)d characters or fewer."))
+
+
+class NormalisedEmail:
+    """Check the address's form without any DNS lookup (there is no network to ask) and
+    replace the field's data with the normalised address that is stored."""
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        try:
+            # Non-ASCII before the @ needs SMTPUTF8 all the way to the recipient, which
+            # the outgoing mail does not use: refuse it here rather than fail to deliver.
+            result = validate_email(field.data, check_deliverability=False, allow_smtputf8=False)
+        except EmailNotValidError as error:
+            raise ValidationError(
+                _l("This is not a valid e-mail address: %(reason)s", reason=str(error))
+            ) from None
+        field.data = result.normalized
+
+
+def country_choices() -> list[SelectChoice]:
+    countries = _countries(str(get_locale()))
+    return [SelectChoice("", _l("Prefer not to say"))] + [
+        SelectChoice(code, name) for code, name in countries
+    ]
+
+
+@cache
+def _countries(locale: str) -> tuple[tuple[str, str], ...]:
+    names = Locale.parse(locale).territories
+    codes = [code for code in names if len(code) == 2 and code.isalpha()]
+    return tuple(
+        sorted(
+            ((code, names[code]) for code in codes if code not in NOT_COUNTRIES),
+            key=lambda item: item[1],
+        )
+    )
+
+
+def country_name(code: str) -> str:
+    return dict(_countries(str(get_locale()))).get(code, code)
+
+
+def _name_field() -> StringField:
+    return StringField(
+        _l("Full name"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(message=_l("Please enter your name.")),
+            _too_long(NAME_MAX),
+            SingleLine(),
+        ],
+        render_kw={"autocomplete": "name", "maxlength": NAME_MAX},
+    )
+
+
+def _affiliation_field() -> StringField:
+    return StringField(
+        _l("Organisation or affiliation"),
+        filters=[clean_text],
+        validators=[Optional(), _too_long(AFFILIATION_MAX), SingleLine()],
+        render_kw={"autocomplete": "organization", "maxlength": AFFILIATION_MAX},
+    )
+
+
+def _country_field() -> SelectField:
+    return SelectField(
+        _l("Country"),
+        choices=country_choices,
+        default="",
+        invalid_choice_message=_l("Please choose a country from the list."),
+        render_kw={"autocomplete": "country"},
+    )
+
+
+def _email_field() -> StringField:
+    # A text input, not type=email: browsers refuse valid international addresses.
+    return StringField(
+        _l("E-mail address"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(message=_l("Please enter your e-mail address.")),
+            Length(max=EMAIL_MAX, message=_l("An e-mail address has at most 254 characters.")),
+            NormalisedEmail(),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email", "maxlength": EMAIL_MAX},
+    )
+
+
+def question_field(question: Question) -> Field:
+    """The form field for one of the organizer's questions."""
+    label = question.label
+    description = question.help_text or ""
+    if question.kind == "checkbox":
+        validators = (
+            [DataRequired(message=_l("Please tick this box to continue."))]
+            if question.required
+            else []
+        )
+        return BooleanField(label, description=description, validators=validators)
+    presence = (
+        [InputRequired(message=_l("Please answer this question."))]
+        if question.required
+        else [Optional()]
+    )
+    choices = [SelectChoice(choice) for choice in question.choices or []]
+    if question.kind == "single_choice":
+        return RadioField(
+            label,
+            description=description,
+            choices=choices,
+            validators=presence,
+            invalid_choice_message=_l("Please choose one of the options."),
+        )
+    if question.kind == "multiple_choice":
+        validators = (
+            [DataRequired(message=_l("Please choose at least one option."))]
+            if question.required
+            else [Optional()]
+        )
+        return SelectMultipleField(
+            label,
+            description=description,
+            choices=choices,
+            validators=validators,
+            widget=ListWidget(prefix_label=False),
+            option_widget=CheckboxInput(),
+            invalid_choice_message=_l("Please choose among the options."),
+        )
+    if question.kind == "long_text":
+        return TextAreaField(
+            label,
+            description=description,
+            filters=[clean_text],
+            validators=[*presence, _too_long(LONG_ANSWER_MAX), PlainText()],
+            render_kw={"maxlength": LONG_ANSWER_MAX, "rows": 4},
+        )
+    return StringField(
+        label,
+        description=description,
+        filters=[clean_text],
+        validators=[*presence, _too_long(SHORT_ANSWER_MAX), SingleLine()],
+        render_kw={"maxlength": SHORT_ANSWER_MAX},
+    )
+
+
+class _AnswersMixin:
+    """Reads the question fields back as the answers the services store."""
+
+    questions: list[Question] = []
+
+    def question_fields(self) -> list[Field]:
+        return [self[question_field_name(question)] for question in self.questions]
+
+    def answers(self) -> dict[int, object]:
+        answers: dict[int, object] = {}
+        for question in self.questions:
+            value = self[question_field_name(question)].data
+            if question.kind == "checkbox":
+                answers[question.id] = bool(value)
+            elif value:
+                answers[question.id] = list(value) if question.kind == "multiple_choice" else value
+        return answers
+
+
+def question_field_name(question: Question) -> str:
+    return f"question_{question.id}"
+
+
+class RegistrationForm(_AnswersMixin, FlaskForm):
+    full_name = _name_field()
+    email = _email_field()
+    affiliation = _affiliation_field()
+    country = _country_field()
+
+    consent_text = ""
+
+    def to_data(self) -> RegistrationData:
+        return RegistrationData(
+            full_name=self.full_name.data,
+            email=self.email.data,
+            affiliation=self.affiliation.data or "",
+            country=self.country.data or "",
+            answers=self.answers(),
+            consent_text=self.consent_text,
+            locale=str(get_locale()),
+        )
+
+
+class DetailsForm(_AnswersMixin, FlaskForm):
+    full_name = _name_field()
+    affiliation = _affiliation_field()
+    country = _country_field()
+
+    def to_details(self) -> Details:
+        return Details(
+            full_name=self.full_name.data,
+            affiliation=self.affiliation.data or "",
+            country=self.country.data or "",
+            answers=self.answers(),
+        )
+
+
+class ResendForm(FlaskForm):
+    email = _email_field()
+
+
+def consent_text_for(conference: Conference) -> str:
+    """The privacy text the attendee agrees to: the organizer's, or a plain default."""
+    return conference.privacy_notice.strip() or str(
+        _l(
+            "I agree that the organizers store the details I give here to manage my "
+            "registration for this conference."
+        )
+    )
+
+
+def registration_form(conference: Conference, questions: list[Question]) -> RegistrationForm:
+    """A registration form with the conference's questions and its consent checkbox."""
+    consent_text = consent_text_for(conference)
+    attributes = {question_field_name(q): question_field(q) for q in questions}
+    attributes["consent"] = BooleanField(
+        consent_text,
+        validators=[DataRequired(message=_l("Please agree to the privacy notice to register."))],
+    )
+    attributes["questions"] = list(questions)
+    attributes["consent_text"] = consent_text
+    form_class = type("ConferenceRegistrationForm", (RegistrationForm,), attributes)
+    return form_class()
+
+
+def details_form(
+    registration: Registration, questions: list[Question], *, prefill: bool
+) -> DetailsForm:
+    """The edit form; ``prefill`` fills it with what the attendee gave before (for a GET;
+    a submitted form must be judged on what was sent, not topped up with stored values)."""
+    attributes = {question_field_name(q): question_field(q) for q in questions}
+    attributes["questions"] = list(questions)
+    form_class = type("ConferenceDetailsForm", (DetailsForm,), attributes)
+    if not prefill:
+        return form_class()
+    current = {answer.question_id: answer.value for answer in registration.answers}
+    return form_class(
+        data={
+            "full_name": registration.full_name,
+            "affiliation": registration.affiliation,
+            "country": registration.country,
+            **{question_field_name(q): current.get(q.id) for q in questions},
+        }
+    )
