@@ -6,10 +6,16 @@ import click
 from flask import Flask
 
 from eventreg.demo import load_demo, load_synthetic
+from eventreg.organizers.commands import create_admin
 
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
+    from eventreg.mail.cli import COMMANDS as mail_commands
+
+    for command in mail_commands:
+        app.cli.add_command(command)
+    app.cli.add_command(create_admin)
 
 
 @click.command()

@@ -1,12 +1,27 @@
-"""Recording messages in the outbox, inside the caller's transaction."""
+"""The outbox: every message is recorded in the transaction that causes it.
+
+A registration that commits always has its mail recorded, one that rolls back never does.
+Delivery happens later and elsewhere (``eventreg.mail.delivery``); once a transaction that
+recorded mail commits, the configured dispatcher is told (``eventreg.mail.dispatch``).
+"""
 
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 
+import sqlalchemy as sa
 from flask import current_app
 
+from eventreg.db import utcnow
 from eventreg.extensions import db
+from eventreg.mail.compose import WIRE_POLICY
 from eventreg.mail.models import OutboxMessage
+
+# Set in the session's info while a transaction holds newly recorded mail.
+_NEW_MAIL = "eventreg.outbox.new_mail"
+
+
+def sender_address() -> str:
+    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
 
 
 def record(
@@ -18,23 +33,65 @@ def record(
 ) -> OutboxMessage:
     """Add ``message`` to the outbox in the current transaction; the caller commits.
 
-    The Message-ID is fixed here, so every delivery attempt sends the same one.
+    The Message-ID is fixed here, so every delivery attempt sends the same one and a
+    duplicate after a crash can be recognised by mail systems and clients.
     """
     if "Message-ID" not in message:
-        domain = current_app.config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].strip("> ")
+        domain = sender_address().rpartition("@")[2] or "eventreg.invalid"
         message["Message-ID"] = make_msgid(domain=domain)
     if "From" not in message:
         message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     if "Date" not in message:
         message["Date"] = formatdate(localtime=False, usegmt=True)
+    recipients = message["To"].addresses
+    if len(recipients) != 1:
+        raise ValueError("an outbox message goes to exactly one recipient")
     row = OutboxMessage(
         kind=kind,
         conference_id=conference_id,
         registration_id=registration_id,
-        message_id=message["Message-ID"],
-        recipient=str(message["To"]),
-        subject=str(message["Subject"]),
-        raw=message.as_bytes(),
+        message_id=str(message["Message-ID"]),
+        recipient=recipients[0].addr_spec,
+        subject=str(message["Subject"])[:300],
+        # CRLF line ends, as SMTP wants them: smtplib sends bytes exactly as given.
+        raw=message.as_bytes(policy=WIRE_POLICY),
+        status="pending",
+        attempts=0,
+        next_attempt_at=utcnow(),
     )
     db.session.add(row)
+    db.session.info[_NEW_MAIL] = True
     return row
+
+
+def resend(message_id: int) -> bool:
+    """Put a failed message (by its ``OutboxMessage.id``) back in the queue, with a fresh
+    set of attempts and the same Message-ID. Returns False when it had not failed. Commits."""
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "failed")
+        .values(
+            status="pending",
+            attempts=0,
+            next_attempt_at=utcnow(),
+            claimed_by=None,
+            claimed_until=None,
+        )
+    )
+    if result.rowcount:
+        db.session.info[_NEW_MAIL] = True
+    db.session.commit()
+    return bool(result.rowcount)
+
+
+@sa.event.listens_for(db.session, "after_commit")
+def _tell_dispatcher(session) -> None:
+    if session.info.pop(_NEW_MAIL, False):
+        from eventreg.mail.dispatch import mail_committed
+
+        mail_committed(current_app._get_current_object())
+
+
+@sa.event.listens_for(db.session, "after_rollback")
+def _forget_rolled_back_mail(session) -> None:
+    session.info.pop(_NEW_MAIL, None)

@@ -1,0 +1,1 @@
+"""Calendar invites and feeds: iCalendar objects for e-mails, downloads and subscriptions."""

@@ -1,0 +1,298 @@
+"""What goes into a calendar: conferences and sessions as :class:`CalendarEvent` values.
+
+Sessions are described from plain facts (:class:`SessionFacts`), which come either from a
+loaded ``Talk`` (e-mails) or from a few narrow queries (feeds of thousands of sessions), so
+both paths describe a session in exactly the same words.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from eventreg.conferences.models import Conference, Room
+from eventreg.extensions import db
+from eventreg.invites.ical import CalendarEvent
+from eventreg.mail.links import public_url, url_builder
+from eventreg.registration.models import Registration, SessionSignup
+from eventreg.schedule.models import Speaker, Talk, talk_speaker
+from eventreg.timeutil import format_day, local_instant
+
+# The conference event's hours when no session has been scheduled yet.
+DEFAULT_DAY_START = time(9, 0)
+DEFAULT_DAY_END = time(18, 0)
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    id: int
+    uuid: str
+    title: str
+    abstract: str
+    start_at: datetime
+    end_at: datetime
+    cancelled: bool
+    revision: int
+    updated_at: datetime
+    room: str
+    # (name, title, affiliation) of each speaker, in display order.
+    speakers: tuple[tuple[str, str, str], ...] = ()
+
+
+def uid_for(stable_id: str) -> str:
+    return f"{stable_id}@{current_app.config['ICAL_UID_DOMAIN']}"
+
+
+def when_text(start: datetime, end: datetime, tz: ZoneInfo, day_text=format_day) -> str:
+    """``Monday, 28 March 2027, 01:30 CET – 03:30 CEST (Europe/Rome)``: venue wall clock."""
+    start_local, end_local = start.astimezone(tz), end.astimezone(tz)
+    start_zone, end_zone = start_local.tzname(), end_local.tzname()
+    start_clock = start_local.strftime("%H:%M")
+    end_clock = end_local.strftime("%H:%M")
+    day = day_text(start_local.date())
+    if start_local.date() != end_local.date():
+        return (
+            f"{day}, {start_clock} {start_zone} – {day_text(end_local.date())}, "
+            f"{end_clock} {end_zone} ({tz.key})"
+        )
+    if start_zone != end_zone:
+        return f"{day}, {start_clock} {start_zone} – {end_clock} {end_zone} ({tz.key})"
+    return f"{day}, {start_clock}–{end_clock} {start_zone} ({tz.key})"
+
+
+def utc_when_text(start: datetime, end: datetime) -> str:
+    """``2027-03-28 00:30–02:30 UTC``, unambiguous for readers in any zone."""
+    start, end = start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+    if start.date() == end.date():
+        return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC"
+    return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
+
+
+def location_text(conference: Conference, room: str = "") -> str:
+    return ", ".join(part for part in (room, conference.venue, conference.address) if part)
+
+
+def _speaker_line(name: str, title: str, affiliation: str) -> str:
+    details = ", ".join(part for part in (title, affiliation) if part)
+    return f"{name} ({details})" if details else name
+
+
+class Wording:
+    """The words and links of one conference's events, prepared once per calendar.
+
+    Translations are looked up and the URL map bound once, and each day is formatted once:
+    a feed of a thousand sessions would otherwise spend most of its time repeating them.
+    """
+
+    def __init__(self, conference: Conference):
+        self.conference = conference
+        self.tz = conference.tz
+        self.link = url_builder()
+        self.speakers = _("Speakers: %(speakers)s")
+        self.local_time = _("Local time at the venue: %(when)s")
+        self.conference_line = _("Conference: %(title)s") % {"title": conference.title}
+        self.details = _("Details: %(url)s")
+        self.cancelled = _("Cancelled: %(title)s")
+        self.organizer_name = conference.organizer_name or conference.title
+        self.uid_domain = current_app.config["ICAL_UID_DOMAIN"]
+        self._days = {}
+
+    def day(self, day: date) -> str:
+        if day not in self._days:
+            self._days[day] = format_day(day)
+        return self._days[day]
+
+    def when(self, start: datetime, end: datetime) -> str:
+        return when_text(start, end, self.tz, self.day)
+
+
+def session_event(
+    facts: SessionFacts, wording: Wording, *, stamp: datetime | None = None
+) -> CalendarEvent:
+    conference = wording.conference
+    url = wording.link("schedule.talk", slug=conference.slug, talk_id=facts.id)
+    parts = [facts.abstract.strip()] if facts.abstract.strip() else []
+    if facts.speakers:
+        speakers = "; ".join(_speaker_line(*speaker) for speaker in facts.speakers)
+        parts.append(wording.speakers % {"speakers": speakers})
+    parts.append(wording.local_time % {"when": wording.when(facts.start_at, facts.end_at)})
+    parts.append(wording.conference_line)
+    parts.append(wording.details % {"url": url})
+    summary = facts.title
+    if facts.cancelled:
+        summary = wording.cancelled % {"title": facts.title}
+    return CalendarEvent(
+        uid=f"{facts.uuid}@{wording.uid_domain}",
+        sequence=facts.revision,
+        stamp=stamp or facts.updated_at,
+        start=facts.start_at,
+        end=facts.end_at,
+        summary=summary,
+        location=location_text(conference, facts.room),
+        description="\n\n".join(parts),
+        url=url,
+        organizer_name=wording.organizer_name,
+        organizer_email=conference.organizer_email,
+        cancelled=facts.cancelled,
+    )
+
+
+def facts_of(talk: Talk) -> SessionFacts:
+    """The facts of a loaded session; it must be scheduled (invites need a time)."""
+    if talk.start_at is None or talk.end_at is None:
+        raise ValueError(f"session {talk.id} has no time yet and cannot go into a calendar")
+    return SessionFacts(
+        id=talk.id,
+        uuid=talk.uuid,
+        title=talk.title,
+        abstract=talk.abstract or "",
+        start_at=talk.start_at,
+        end_at=talk.end_at,
+        cancelled=talk.cancelled,
+        revision=talk.revision or 0,
+        updated_at=max([talk.updated_at] + [s.updated_at for s in talk.speakers]),
+        room=talk.room.name if talk.room else "",
+        speakers=tuple((s.name, s.title or "", s.affiliation or "") for s in talk.speakers),
+    )
+
+
+def talk_event(talk: Talk, *, stamp: datetime | None = None) -> CalendarEvent:
+    return session_event(facts_of(talk), Wording(talk.conference), stamp=stamp)
+
+
+def conference_window(conference: Conference) -> tuple[datetime, datetime]:
+    """When the conference happens: from its first session to its last.
+
+    A timed span rather than all-day dates, which calendars treat as floating days and
+    would place a day early or late for people far from the venue. With no programme yet,
+    the conference days from 09:00 to 18:00 at the venue.
+    """
+    first, last = db.session.execute(
+        sa.select(sa.func.min(Talk.start_at), sa.func.max(Talk.end_at)).where(
+            Talk.conference_id == conference.id,
+            Talk.start_at.is_not(None),
+            Talk.status == "scheduled",
+        )
+    ).one()
+    if first is None:
+        tz = conference.tz
+        return (
+            local_instant(conference.start_date, DEFAULT_DAY_START, tz),
+            local_instant(conference.end_date, DEFAULT_DAY_END, tz),
+        )
+    return first, last
+
+
+def conference_event(conference: Conference, *, stamp: datetime | None = None) -> CalendarEvent:
+    start, end = conference_window(conference)
+    url = public_url("conferences.conference", slug=conference.slug)
+    parts = []
+    introduction = (conference.description or "").strip().split("\n\n")[0]
+    if introduction:
+        parts.append(introduction)
+    parts.append(_("Local time at the venue: %(when)s", when=when_text(start, end, conference.tz)))
+    parts.append(_("Programme: %(url)s", url=public_url("schedule.schedule", slug=conference.slug)))
+    return CalendarEvent(
+        uid=uid_for(conference.uuid),
+        sequence=conference.revision or 0,
+        stamp=stamp or conference.updated_at,
+        start=start,
+        end=end,
+        summary=conference.title,
+        location=location_text(conference),
+        description="\n\n".join(parts),
+        url=url,
+        organizer_name=conference.organizer_name or conference.title,
+        organizer_email=conference.organizer_email,
+    )
+
+
+def _load_facts(conference: Conference, talk_filter) -> list[SessionFacts]:
+    """Session facts for many sessions in two narrow queries (no ORM objects)."""
+    rows = db.session.execute(
+        sa.select(
+            Talk.id,
+            Talk.uuid,
+            Talk.title,
+            Talk.abstract,
+            Talk.start_at,
+            Talk.end_at,
+            Talk.status,
+            Talk.revision,
+            Talk.updated_at,
+            Room.name,
+        )
+        .outerjoin(Room, Talk.room_id == Room.id)
+        .where(Talk.conference_id == conference.id, Talk.start_at.is_not(None), talk_filter)
+        .order_by(Talk.start_at, Talk.id)
+    ).all()
+    if not rows:
+        return []
+    speakers = defaultdict(list)
+    for talk_id, name, title, affiliation, updated_at in db.session.execute(
+        sa.select(
+            talk_speaker.c.talk_id,
+            Speaker.name,
+            Speaker.title,
+            Speaker.affiliation,
+            Speaker.updated_at,
+        )
+        .join(Speaker, Speaker.id == talk_speaker.c.speaker_id)
+        .join(Talk, Talk.id == talk_speaker.c.talk_id)
+        .where(Talk.conference_id == conference.id, talk_filter)
+        .order_by(Speaker.name, Speaker.id)
+    ):
+        speakers[talk_id].append((name, title or "", affiliation or "", updated_at))
+    facts = []
+    for tid, uuid, title, abstract, start, end, status, revision, updated, room in rows:
+        people = speakers.get(tid, [])
+        facts.append(
+            SessionFacts(
+                id=tid,
+                uuid=uuid,
+                title=title,
+                abstract=abstract or "",
+                start_at=start,
+                end_at=end,
+                cancelled=status == "cancelled",
+                revision=revision or 0,
+                updated_at=max([updated] + [person[3] for person in people]),
+                room=room or "",
+                speakers=tuple(person[:3] for person in people),
+            )
+        )
+    return facts
+
+
+def schedule_events(conference: Conference) -> list[CalendarEvent]:
+    """Every scheduled session, cancelled ones included (marked CANCELLED)."""
+    wording = Wording(conference)
+    return [session_event(f, wording) for f in _load_facts(conference, sa.true())]
+
+
+def talk_feed_events(conference: Conference, talk_id: int) -> list[CalendarEvent]:
+    wording = Wording(conference)
+    return [session_event(f, wording) for f in _load_facts(conference, Talk.id == talk_id)]
+
+
+def agenda_events(registration: Registration | None) -> list[CalendarEvent]:
+    """A person's calendar: the conference while they hold a seat, and the sessions in
+    which they hold a seat. Cancelled or erased registrations have nothing in it."""
+    if registration is None or registration.status == "cancelled" or registration.erased_at:
+        return []
+    conference = registration.conference
+    events = []
+    if registration.status == "confirmed":
+        events.append(conference_event(conference))
+    seats = sa.select(SessionSignup.talk_id).where(
+        SessionSignup.registration_id == registration.id,
+        SessionSignup.status == "confirmed",
+    )
+    wording = Wording(conference)
+    for facts in _load_facts(conference, Talk.id.in_(seats)):
+        events.append(session_event(facts, wording))
+    return events

@@ -1,0 +1,145 @@
+"""iCalendar objects built with the icalendar library: invites (iTIP) and feeds.
+
+Everything here works on plain :class:`CalendarEvent` values, so e-mails (built from ORM
+objects) and feeds (built from narrow rows) share one serializer.
+
+Times are written as UTC instants (``DTSTART:20271128T013000Z``), never floating and never
+with a TZID: the database stores instants, every calendar app shows them in its user's own
+zone, and no VTIMEZONE can be misread (see the README, "Calendar invites").
+"""
+
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Calendar, Event, vCalAddress, vDuration
+
+PRODID = "-//eventreg//eventreg conference registration//EN"
+
+# Control characters have no place in a property parameter such as CN.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One VEVENT: a conference or one of its sessions, as a calendar app will show it."""
+
+    uid: str
+    sequence: int
+    # DTSTAMP: in e-mails the moment the message was made; in feeds the last change.
+    stamp: datetime
+    start: datetime
+    end: datetime
+    summary: str
+    location: str
+    description: str
+    url: str
+    organizer_name: str
+    organizer_email: str
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """The one person an invite is addressed to; nobody else is ever listed."""
+
+    name: str
+    email: str
+    role: str = "REQ-PARTICIPANT"
+
+
+def _utc(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise ValueError("calendar times must be aware instants, never floating")
+    return instant.astimezone(UTC).replace(microsecond=0)
+
+
+def _parameter_text(value: str) -> str:
+    # A double quote cannot appear in a quoted parameter, and RFC 6868's escapes are not
+    # understood by every parser; a name keeps its meaning with a plain apostrophe.
+    return _CONTROL.sub(" ", value).replace('"', "'").strip()
+
+
+def event_component(event: CalendarEvent, attendee: Attendee | None = None) -> Event:
+    organizer = vCalAddress.new(
+        event.organizer_email, cn=_parameter_text(event.organizer_name) or None
+    )
+    component = Event.new(
+        uid=event.uid,
+        sequence=event.sequence,
+        stamp=_utc(event.stamp),
+        start=_utc(event.start),
+        end=_utc(event.end),
+        summary=event.summary,
+        location=event.location or None,
+        description=event.description or None,
+        url=event.url or None,
+        organizer=organizer,
+        status="CANCELLED" if event.cancelled else "CONFIRMED",
+        # Sessions are time the attendee has committed to: show it as busy.
+        transparency="OPAQUE",
+    )
+    if attendee is not None:
+        component.add(
+            "attendee",
+            vCalAddress.new(
+                attendee.email,
+                cn=_parameter_text(attendee.name) or None,
+                cutype="INDIVIDUAL",
+                role=attendee.role,
+                # They signed up themselves, and replies are not processed: no RSVP buttons.
+                partstat="ACCEPTED",
+                rsvp=False,
+            ),
+        )
+    return component
+
+
+def invite(method: str, event: CalendarEvent, attendee: Attendee) -> bytes:
+    """An iTIP message (REQUEST or CANCEL) for one event, addressed to one person.
+
+    One UID per message: iTIP treats each UID as its own scheduling conversation, and mail
+    clients act on a single event per message.
+    """
+    if method not in ("REQUEST", "CANCEL"):
+        raise ValueError(f"unsupported iTIP method {method!r}")
+    if method == "CANCEL":
+        event = replace(event, cancelled=True)
+    calendar = Calendar.new(
+        prodid=PRODID,
+        method=method,
+        subcomponents=[event_component(event, attendee)],
+    )
+    # A calendar-level UID (RFC 7986) names a whole calendar; a message is not one.
+    del calendar["UID"]
+    return calendar.to_ical()
+
+
+def feed(
+    events: list[CalendarEvent],
+    *,
+    name: str,
+    description: str,
+    uid: str,
+    refresh: timedelta,
+) -> bytes:
+    """A published calendar (METHOD:PUBLISH) for downloads and webcal subscriptions.
+
+    The output depends only on its arguments, so equal data gives equal bytes and ETags.
+    Feeds never list attendees: they are shared freely between people and devices.
+    """
+    calendar = Calendar.new(
+        prodid=PRODID,
+        method="PUBLISH",
+        name=name,
+        description=description or None,
+        uid=uid,
+        refresh_interval=refresh,
+        subcomponents=[event_component(event) for event in events],
+    )
+    # RFC 7986 requires the VALUE parameter here; the library leaves it out.
+    calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
+    # The same hint under the name Outlook and older clients read (X-WR-CALNAME and
+    # X-WR-CALDESC are written by the library next to NAME and DESCRIPTION).
+    calendar.add("x-published-ttl", vDuration(refresh))
+    return calendar.to_ical()

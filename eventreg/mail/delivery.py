@@ -1,0 +1,211 @@
+"""Delivering the outbox: claim due messages, send them, record each outcome.
+
+Claiming is one atomic UPDATE that stamps a lease (``claimed_by``, ``claimed_until``) on a
+batch of due rows. On PostgreSQL the rows are picked with ``FOR UPDATE SKIP LOCKED``, so
+concurrent workers take disjoint batches without waiting for one another; on SQLite the
+database-wide write lock serialises the claims. While the lease runs no other worker
+touches the rows; when a worker dies, its rows become due again once the lease runs out.
+
+Each outcome is committed on its own, right after the SMTP server answers, so a crash can
+repeat at most the one message that was in flight, and it then carries the same
+Message-ID.
+"""
+
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from eventreg.db import begin_write, utcnow
+from eventreg.extensions import db
+from eventreg.mail.models import OutboxMessage
+from eventreg.mail.outbox import sender_address
+from eventreg.mail.transports import ClaimedMessage, DeliveryError, transport_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+    def __add__(self, other: "DeliveryReport") -> "DeliveryReport":
+        return DeliveryReport(
+            self.sent + other.sent, self.retrying + other.retrying, self.failed + other.failed
+        )
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:80]
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: the base delay after the first failure, doubling, capped."""
+    config = current_app.config
+    seconds = config["MAIL_RETRY_BASE_SECONDS"] * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, config["MAIL_RETRY_MAX_SECONDS"]))
+
+
+def _due(now: datetime):
+    return sa.and_(
+        OutboxMessage.status == "pending",
+        OutboxMessage.next_attempt_at <= now,
+        sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+    )
+
+
+def claim(size: int, now: datetime, lease: timedelta) -> tuple[str, list[ClaimedMessage]]:
+    """Lease up to ``size`` due messages to this worker; returns the lease token and them."""
+    token = f"{worker_name()}/{secrets.token_hex(8)}"
+    begin_write()
+    # The rows picked stay locked (PostgreSQL) or the database stays write-locked (SQLite)
+    # until the commit below, so no other worker can pick them in between. (A single
+    # UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED) is not enough:
+    # PostgreSQL may re-run the subquery and take more than n rows.)
+    rows = db.session.execute(
+        sa.select(
+            OutboxMessage.id,
+            OutboxMessage.recipient,
+            OutboxMessage.raw,
+            OutboxMessage.attempts,
+            OutboxMessage.created_at,
+        )
+        .where(_due(now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(size)
+        .with_for_update(skip_locked=True)
+    ).all()
+    messages = [ClaimedMessage(*row) for row in rows]
+    if messages:
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_([message.id for message in messages]))
+            .values(claimed_by=token, claimed_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    return token, messages
+
+
+def _finish(message: ClaimedMessage, token: str, **values) -> None:
+    """Record an outcome, only while the lease is still this worker's."""
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == token)
+        .values(claimed_by=None, claimed_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if not result.rowcount:
+        log.warning("outbox message %s: lease lost before its outcome was recorded", message.id)
+
+
+def _record_failure(message: ClaimedMessage, token: str, error: DeliveryError, now: datetime):
+    attempts = message.attempts + 1
+    final = error.permanent or attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]
+    values = {"attempts": attempts, "last_error": str(error)[:2000]}
+    if final:
+        values["status"] = "failed"
+        log.error("outbox message %s failed for good: %s", message.id, error)
+    else:
+        values["next_attempt_at"] = now + retry_delay(attempts)
+        log.warning("outbox message %s: attempt %s failed: %s", message.id, attempts, error)
+    _finish(message, token, **values)
+    return final
+
+
+def deliver_due(*, limit: int | None = None, now: datetime | None = None) -> DeliveryReport:
+    """Send every message that is due, batch by batch, until none is left.
+
+    ``now`` moves the clock (tests and tools: "as if it were then"); the clock keeps running
+    from there, so each batch's lease starts when the batch is claimed. Runs inside an app
+    context; returns what happened.
+    """
+    app = current_app._get_current_object()
+    config = app.config
+    offset = (now - utcnow()) if now is not None else timedelta(0)
+    lease = timedelta(seconds=config["MAIL_LEASE_SECONDS"])
+    report = DeliveryReport()
+    transport = transport_for(app, sender_address())
+    try:
+        while limit is None or report.handled < limit:
+            size = config["MAIL_BATCH_SIZE"]
+            if limit is not None:
+                size = min(size, limit - report.handled)
+            claimed_at = utcnow() + offset
+            token, batch = claim(size, claimed_at, lease)
+            if not batch:
+                break
+            report += _send_batch(transport, token, batch, claimed_at, lease)
+    finally:
+        transport.close()
+    return report
+
+
+def _send_batch(transport, token, batch, claimed_at, lease) -> DeliveryReport:
+    report = DeliveryReport()
+    # Stop well before the lease ends: past it another worker may take the rows.
+    deadline = time.monotonic() + lease.total_seconds() * 0.8
+    for position, message in enumerate(batch):
+        if time.monotonic() > deadline:
+            log.warning(
+                "lease nearly over; %s messages left to the next claim", len(batch) - position
+            )
+            break
+        try:
+            transport.send(message)
+        except DeliveryError as error:
+            if _record_failure(message, token, error, claimed_at):
+                report.failed += 1
+            else:
+                report.retrying += 1
+            continue
+        _finish(
+            message,
+            token,
+            status="sent",
+            sent_at=utcnow(),
+            attempts=message.attempts + 1,
+            last_error="",
+        )
+        report.sent += 1
+    return report
+
+
+def delivery_pass() -> DeliveryReport:
+    """One :func:`deliver_due` for long-running workers: errors are logged, not raised, so a
+    database restart or a bug in one pass never ends the worker."""
+    try:
+        report = deliver_due()
+    except Exception:
+        log.exception("outbox delivery pass failed")
+        db.session.rollback()
+        return DeliveryReport()
+    finally:
+        db.session.remove()
+    if report.handled:
+        log.info(
+            "outbox: %s sent, %s to retry, %s failed", report.sent, report.retrying, report.failed
+        )
+    return report
+
+
+def deliver_forever(*, interval: float, stop: threading.Event | None = None) -> None:
+    """Deliver, then wait ``interval`` seconds (or until ``stop`` is set), and again."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        delivery_pass()
+        stop.wait(interval)

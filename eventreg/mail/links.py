@@ -1,0 +1,35 @@
+"""Absolute links for e-mails and calendars.
+
+They are always built from the ``BASE_URL`` setting, never from the request's ``Host``
+header: a forged header must not be able to plant its own host in a management link, and
+workers and CLI commands that have no request at all build the same links.
+"""
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+
+def url_builder() -> Callable[..., str]:
+    """A function ``build(endpoint, **values)`` for many links at once (one URL map bind)."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc,
+        script_name=base.path.rstrip("/") or "/",
+        url_scheme=base.scheme or "https",
+    )
+
+    def build(endpoint: str, **values) -> str:
+        return adapter.build(endpoint, values, force_external=True)
+
+    return build
+
+
+def public_url(endpoint: str, **values) -> str:
+    return url_builder()(endpoint, **values)
+
+
+def webcal_url(https_url: str) -> str:
+    """The ``webcal://`` form of a feed link, which opens the subscribe dialog of calendar apps."""
+    return "webcal://" + https_url.split("://", 1)[1]

@@ -1,0 +1,28 @@
+// Parse iCalendar text with Mozilla's ical.js (the parser in Thunderbird) and print, as JSON,
+// the calendar's METHOD and each event's UID, SEQUENCE, STATUS, SUMMARY, and its start and end
+// as UTC instants. Reads one calendar from standard input.
+import ICAL from "ical.js";
+import { readFileSync } from "node:fs";
+
+const text = readFileSync(0, "utf8");
+const calendar = new ICAL.Component(ICAL.parse(text));
+
+// Zones defined in the calendar itself are what a TZID refers to.
+for (const zone of calendar.getAllSubcomponents("vtimezone")) {
+  ICAL.TimezoneService.register(zone);
+}
+
+const events = calendar.getAllSubcomponents("vevent").map((vevent) => {
+  const event = new ICAL.Event(vevent);
+  return {
+    uid: event.uid,
+    sequence: event.sequence,
+    status: vevent.getFirstPropertyValue("status"),
+    summary: event.summary,
+    start: event.startDate.toJSDate().toISOString(),
+    end: event.endDate.toJSDate().toISOString(),
+    floating: event.startDate.zone === ICAL.Timezone.localTimezone,
+  };
+});
+
+process.stdout.write(JSON.stringify({ method: calendar.getFirstPropertyValue("method"), events }));

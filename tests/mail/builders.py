@@ -1,0 +1,32 @@
+"""Registrations and sign-ups for mail and calendar tests."""
+
+from itertools import count
+
+from eventreg.extensions import db
+from eventreg.registration.models import Registration, SessionSignup
+from eventreg.registration.tokens import hash_token, new_token
+
+_numbers = count(1)
+
+
+def make_registration(conference, **fields) -> Registration:
+    n = next(_numbers)
+    values = {
+        "email": f"attendee{n}@example.org",
+        "full_name": f"Attendee {n}",
+        "status": "confirmed",
+        "locale": "en",
+        "token_hash": hash_token(new_token()),
+    }
+    values.update(fields)
+    registration = Registration(conference=conference, **values)
+    db.session.add(registration)
+    db.session.commit()
+    return registration
+
+
+def add_signup(registration, talk, status: str = "confirmed") -> SessionSignup:
+    signup = SessionSignup(registration=registration, talk=talk, status=status)
+    db.session.add(signup)
+    db.session.commit()
+    return signup
