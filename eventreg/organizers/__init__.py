@@ -1,0 +1,1 @@
+"""The organizers' workspace under /manage: staff accounts, roles, and running conferences."""

@@ -1,0 +1,366 @@
+"""Managing one conference: details, publishing, rooms, tracks, speakers, questions, audit log.
+
+Each handler loads, lets ``auth`` check the role, calls one function of
+``eventreg.conferences.services`` and renders; the rules live in the service.
+"""
+
+from zoneinfo import available_timezones
+
+import sqlalchemy as sa
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from eventreg.conferences import services
+from eventreg.conferences.models import Conference, Room, Track
+from eventreg.extensions import db
+from eventreg.organizers.account_views import render_form, show_errors
+from eventreg.organizers.auth import conference_view, require_creator
+from eventreg.organizers.blueprint import bp
+from eventreg.organizers.errors import Invalid
+from eventreg.organizers.forms import (
+    QUESTION_KIND_LABELS,
+    ConferenceForm,
+    DuplicateForm,
+    QuestionForm,
+    RoomForm,
+    SpeakerForm,
+    TrackForm,
+)
+from eventreg.organizers.models import AuditEntry
+from eventreg.registration.models import Question
+from eventreg.schedule.models import Speaker, Talk
+
+AUDIT_PAGE_SIZE = 50
+
+
+# --- the conference itself ------------------------------------------------------------------
+
+
+@bp.route("/conferences/new", methods=["GET", "POST"])
+@require_creator
+def new_conference():
+    form = ConferenceForm()
+    if form.validate_on_submit():
+        try:
+            conference = services.create_conference(current_user, **_conference_values(form))
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            flash(_("“%(title)s” is created as a draft.", title=conference.title), "success")
+            return redirect(url_for("organizers.overview", slug=conference.slug))
+    return render_form("organizers/conference_form.html", form, conference=None, zones=_zones())
+
+
+@bp.get("/c/<slug>/")
+@conference_view("organizer")
+def overview(conference: Conference):
+    counts = {
+        "rooms": len(conference.rooms),
+        "tracks": len(conference.tracks),
+        "speakers": _count(Speaker, conference),
+        "questions": _count(Question, conference),
+        "sessions": _count(Talk, conference),
+    }
+    return render_template("organizers/overview.html", conference=conference, counts=counts)
+
+
+@bp.route("/c/<slug>/edit", methods=["GET", "POST"])
+@conference_view("organizer")
+def edit_conference(conference: Conference):
+    form = ConferenceForm(obj=conference)
+    if request.method == "GET":
+        # The form shows the registration window on the conference's own wall clock.
+        for field in (form.registration_opens_at, form.registration_closes_at):
+            if field.data is not None:
+                field.data = field.data.astimezone(conference.tz).replace(tzinfo=None)
+    if form.validate_on_submit():
+        try:
+            conference = services.update_conference(
+                current_user, conference, **_conference_values(form)
+            )
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            flash(_("The conference has been saved."), "success")
+            return redirect(url_for("organizers.overview", slug=conference.slug))
+    return render_form(
+        "organizers/conference_form.html", form, conference=conference, zones=_zones()
+    )
+
+
+@bp.post("/c/<slug>/publish")
+@conference_view("organizer")
+def publish(conference: Conference):
+    services.set_published(current_user, conference, True)
+    flash(_("“%(title)s” is published.", title=conference.title), "success")
+    return redirect(url_for("organizers.overview", slug=conference.slug))
+
+
+@bp.post("/c/<slug>/unpublish")
+@conference_view("organizer")
+def unpublish(conference: Conference):
+    services.set_published(current_user, conference, False)
+    flash(
+        _("“%(title)s” is a draft again: the public no longer sees it.", title=conference.title),
+        "success",
+    )
+    return redirect(url_for("organizers.overview", slug=conference.slug))
+
+
+@bp.route("/c/<slug>/duplicate", methods=["GET", "POST"])
+@conference_view("organizer")
+def duplicate(conference: Conference):
+    form = DuplicateForm()
+    if request.method == "GET":
+        form.title.data = conference.title
+        form.start_date.data = conference.start_date.replace(year=conference.start_date.year + 1)
+    if form.validate_on_submit():
+        try:
+            copy = services.duplicate_conference(
+                current_user,
+                conference,
+                title=form.title.data,
+                slug=form.slug.data or "",
+                start_date=form.start_date.data,
+            )
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            flash(_("“%(title)s” is created as a draft copy.", title=copy.title), "success")
+            return redirect(url_for("organizers.overview", slug=copy.slug))
+    return render_form("organizers/duplicate.html", form, conference=conference)
+
+
+@bp.get("/c/<slug>/audit")
+@conference_view("organizer")
+def audit_log(conference: Conference):
+    page = db.paginate(
+        sa.select(AuditEntry)
+        .filter_by(conference_id=conference.id)
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
+        per_page=AUDIT_PAGE_SIZE,
+        error_out=False,
+    )
+    return render_template("organizers/audit.html", conference=conference, page=page)
+
+
+@bp.get("/c/<slug>/tracks.css")
+@conference_view("organizer")
+def track_colors(conference: Conference):
+    """Track colours as a stylesheet (the content security policy allows no inline styles);
+    the public one serves published conferences only."""
+    rules = [f".track-{track.id} {{ --track: {track.color}; }}" for track in conference.tracks]
+    response = make_response("\n".join(rules) + "\n")
+    response.mimetype = "text/css"
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    return response
+
+
+def _conference_values(form: ConferenceForm) -> dict:
+    return {field: form[field].data for field in services.CONFERENCE_FIELDS}
+
+
+def _zones() -> list[str]:
+    return sorted(available_timezones())
+
+
+def _count(model, conference: Conference) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(model).filter_by(conference_id=conference.id)
+    )
+
+
+# --- rooms, tracks, speakers, questions -------------------------------------------------------
+# The four lists work alike: a page listing them with a form to add one, a page to edit one,
+# and a button to delete one. ``SECTIONS`` says what differs.
+
+
+class Section:
+    def __init__(self, name, model, form, save, delete, fields, order):
+        self.name, self.model, self.form = name, model, form
+        self.save, self.delete, self.fields, self.order = save, delete, fields, order
+
+
+SECTIONS = {
+    "rooms": Section(
+        "rooms",
+        Room,
+        RoomForm,
+        services.save_room,
+        services.delete_room,
+        services.ROOM_FIELDS,
+        (Room.position, Room.id),
+    ),
+    "tracks": Section(
+        "tracks",
+        Track,
+        TrackForm,
+        services.save_track,
+        services.delete_track,
+        services.TRACK_FIELDS,
+        (Track.name,),
+    ),
+    "speakers": Section(
+        "speakers",
+        Speaker,
+        SpeakerForm,
+        services.save_speaker,
+        services.delete_speaker,
+        services.SPEAKER_FIELDS,
+        (Speaker.name,),
+    ),
+    "questions": Section(
+        "questions",
+        Question,
+        QuestionForm,
+        services.save_question,
+        services.delete_question,
+        services.QUESTION_FIELDS,
+        (Question.position, Question.id),
+    ),
+}
+
+
+@bp.route("/c/<slug>/rooms", methods=["GET", "POST"])
+@conference_view("organizer")
+def rooms(conference: Conference):
+    return _list_and_add(conference, SECTIONS["rooms"])
+
+
+@bp.route("/c/<slug>/rooms/<int:item_id>", methods=["GET", "POST"])
+@conference_view("organizer")
+def edit_room(conference: Conference, item_id: int):
+    return _edit(conference, SECTIONS["rooms"], item_id)
+
+
+@bp.post("/c/<slug>/rooms/<int:item_id>/delete")
+@conference_view("organizer")
+def delete_room(conference: Conference, item_id: int):
+    return _delete(conference, SECTIONS["rooms"], item_id)
+
+
+@bp.route("/c/<slug>/tracks", methods=["GET", "POST"])
+@conference_view("organizer")
+def tracks(conference: Conference):
+    return _list_and_add(conference, SECTIONS["tracks"])
+
+
+@bp.route("/c/<slug>/tracks/<int:item_id>", methods=["GET", "POST"])
+@conference_view("organizer")
+def edit_track(conference: Conference, item_id: int):
+    return _edit(conference, SECTIONS["tracks"], item_id)
+
+
+@bp.post("/c/<slug>/tracks/<int:item_id>/delete")
+@conference_view("organizer")
+def delete_track(conference: Conference, item_id: int):
+    return _delete(conference, SECTIONS["tracks"], item_id)
+
+
+@bp.route("/c/<slug>/speakers", methods=["GET", "POST"])
+@conference_view("organizer")
+def speakers(conference: Conference):
+    return _list_and_add(conference, SECTIONS["speakers"])
+
+
+@bp.route("/c/<slug>/speakers/<int:item_id>", methods=["GET", "POST"])
+@conference_view("organizer")
+def edit_speaker(conference: Conference, item_id: int):
+    return _edit(conference, SECTIONS["speakers"], item_id)
+
+
+@bp.post("/c/<slug>/speakers/<int:item_id>/delete")
+@conference_view("organizer")
+def delete_speaker(conference: Conference, item_id: int):
+    return _delete(conference, SECTIONS["speakers"], item_id)
+
+
+@bp.route("/c/<slug>/questions", methods=["GET", "POST"])
+@conference_view("organizer")
+def questions(conference: Conference):
+    return _list_and_add(conference, SECTIONS["questions"])
+
+
+@bp.route("/c/<slug>/questions/<int:item_id>", methods=["GET", "POST"])
+@conference_view("organizer")
+def edit_question(conference: Conference, item_id: int):
+    return _edit(conference, SECTIONS["questions"], item_id)
+
+
+@bp.post("/c/<slug>/questions/<int:item_id>/delete")
+@conference_view("organizer")
+def delete_question(conference: Conference, item_id: int):
+    return _delete(conference, SECTIONS["questions"], item_id)
+
+
+def _list_and_add(conference: Conference, section: Section):
+    form = section.form()
+    if form.validate_on_submit():
+        try:
+            item = section.save(current_user, conference, **_item_values(form, section))
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            flash(_("“%(name)s” has been added.", name=_label(item)), "success")
+            return redirect(url_for(f"organizers.{section.name}", slug=conference.slug))
+    items = db.session.scalars(
+        sa.select(section.model).filter_by(conference_id=conference.id).order_by(*section.order)
+    ).all()
+    return render_form(
+        f"organizers/{section.name}.html",
+        form,
+        conference=conference,
+        items=items,
+        question_kinds=QUESTION_KIND_LABELS,
+    )
+
+
+def _edit(conference: Conference, section: Section, item_id: int):
+    item = _item_or_404(conference, section, item_id)
+    form = section.form(obj=item)
+    if request.method == "GET" and section.name == "questions":
+        form.choices.data = "\n".join(item.choices or [])
+    if form.validate_on_submit():
+        try:
+            section.save(current_user, conference, item, **_item_values(form, section))
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            flash(_("“%(name)s” has been saved.", name=_label(item)), "success")
+            return redirect(url_for(f"organizers.{section.name}", slug=conference.slug))
+    return render_form(
+        "organizers/item_edit.html", form, conference=conference, item=item, section=section.name
+    )
+
+
+def _delete(conference: Conference, section: Section, item_id: int):
+    item = _item_or_404(conference, section, item_id)
+    label = _label(item)
+    try:
+        section.delete(current_user, conference, item)
+    except Invalid as error:
+        flash(" ".join(error.errors.values()), "error")
+    else:
+        flash(_("“%(name)s” has been deleted.", name=label), "success")
+    return redirect(url_for(f"organizers.{section.name}", slug=conference.slug))
+
+
+def _item_or_404(conference: Conference, section: Section, item_id: int):
+    """The item, only if it belongs to this conference: ids of other conferences are 404."""
+    item = db.session.get(section.model, item_id)
+    if item is None or item.conference_id != conference.id:
+        abort(404)
+    return item
+
+
+def _item_values(form, section: Section) -> dict:
+    values = {field: form[field].data for field in section.fields}
+    if section.name == "questions":
+        values["choices"] = (form.choices.data or "").splitlines()
+    return values
+
+
+def _label(item) -> str:
+    return getattr(item, "name", None) or getattr(item, "label", "")

@@ -1,0 +1,251 @@
+"""Forms of the organizers' workspace: accounts first, then the conference editors."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    ColorField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
+
+from eventreg.organizers.services import MAX_PASSWORD_LENGTH
+
+QUESTION_KIND_LABELS = {
+    "short_text": _l("Short text"),
+    "long_text": _l("Long text"),
+    "single_choice": _l("One of several choices"),
+    "multiple_choice": _l("Several choices"),
+    "checkbox": _l("A checkbox (yes or no)"),
+}
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
+
+
+class NewPasswordMixin:
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
+    confirm_password = PasswordField(
+        _l("New password, again"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two entries differ."))],
+    )
+
+
+class PasswordChangeForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
+
+
+class SetPasswordForm(NewPasswordMixin, FlaskForm):
+    pass
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+
+
+class NewUserForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    is_admin = BooleanField(_l("Administrator (may do everything, including managing accounts)"))
+    may_create_conferences = BooleanField(_l("May create conferences"))
+
+
+class EditUserForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    is_admin = BooleanField(_l("Administrator (may do everything, including managing accounts)"))
+    may_create_conferences = BooleanField(_l("May create conferences"))
+    active = BooleanField(_l("Account active (may log in)"))
+
+
+class GrantRoleForm(FlaskForm):
+    conference_id = SelectField(_l("Conference"), coerce=int, validators=[InputRequired()])
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice("organizer", _l("Organizer")),
+            SelectChoice("checkin", _l("Check-in staff")),
+        ],
+        validators=[InputRequired()],
+    )
+
+
+class ConferenceForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        _l("Web address"),
+        validators=[Optional(), Length(max=80)],
+        description=_l(
+            "The conference's address is /c/<this>/. Lower-case letters, digits and hyphens; "
+            "left empty, it is made from the title."
+        ),
+    )
+    description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
+    venue = StringField(_l("Venue"), validators=[Length(max=200)])
+    address = StringField(_l("Address"), validators=[Length(max=300)])
+    timezone = StringField(
+        _l("Time zone"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("An IANA time zone name, such as Asia/Shanghai or Europe/Rome."),
+        render_kw={"list": "zones", "autocomplete": "off"},
+    )
+    start_date = DateField(_l("First day"), validators=[InputRequired()])
+    end_date = DateField(_l("Last day"), validators=[InputRequired()])
+    capacity = IntegerField(
+        _l("Seats"),
+        validators=[Optional(), NumberRange(min=0)],
+        description=_l(
+            "Leave empty for no limit. When full, new registrations join a waiting list."
+        ),
+    )
+    registration_opens_at = DateTimeLocalField(
+        _l("Registration opens"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_l("In the conference's time zone. Empty: open as soon as it is published."),
+    )
+    registration_closes_at = DateTimeLocalField(
+        _l("Registration closes"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_l("In the conference's time zone. Empty: open until the conference ends."),
+    )
+    organizer_name = StringField(_l("Organizer"), validators=[Length(max=200)])
+    organizer_email = EmailField(
+        _l("Organizer's e-mail address"),
+        validators=[DataRequired(), Length(max=254)],
+        description=_l("Invites are sent in this address's name; attendees can reply to it."),
+    )
+    privacy_notice = TextAreaField(
+        _l("Privacy notice"),
+        validators=[Length(max=20000)],
+        description=_l("Attendees agree to this text when they register."),
+    )
+
+
+class DuplicateForm(FlaskForm):
+    title = StringField(
+        _l("Title of the new conference"), validators=[DataRequired(), Length(max=200)]
+    )
+    slug = StringField(_l("Web address"), validators=[Optional(), Length(max=80)])
+    start_date = DateField(_l("First day of the new conference"), validators=[InputRequired()])
+
+
+class RoomForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    description = StringField(_l("Description"), validators=[Length(max=300)])
+    seats = IntegerField(_l("Seats"), validators=[Optional(), NumberRange(min=0)])
+    position = IntegerField(
+        _l("Position"),
+        validators=[Optional()],
+        description=_l("Rooms are shown in the schedule in this order, lowest first."),
+    )
+
+
+class TrackForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
+    color = ColorField(_l("Colour"), default="#5a6b7b", validators=[DataRequired()])
+
+
+class SpeakerForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    title = StringField(
+        _l("Title or role"),
+        validators=[Length(max=200)],
+        description=_l("e.g. Chief Representative, Professor of Oncology"),
+    )
+    affiliation = StringField(_l("Affiliation"), validators=[Length(max=200)])
+    bio = TextAreaField(_l("Biography"), validators=[Length(max=20000)])
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[Optional(), Length(max=254)],
+        description=_l("Not shown publicly; speakers get invites for their sessions here."),
+    )
+
+
+class QuestionForm(FlaskForm):
+    label = StringField(_l("Question"), validators=[DataRequired(), Length(max=300)])
+    help_text = StringField(_l("Help text"), validators=[Length(max=500)])
+    kind = SelectField(
+        _l("Kind of answer"),
+        choices=[SelectChoice(kind, label) for kind, label in QUESTION_KIND_LABELS.items()],
+    )
+    required = BooleanField(_l("An answer is required"))
+    choices = TextAreaField(
+        _l("Choices"),
+        description=_l("For the choice kinds: one choice per line."),
+    )
+    position = IntegerField(_l("Position"), validators=[Optional()])
+
+
+SESSION_KIND_LABELS = {
+    "talk": _l("Talk"),
+    "keynote": _l("Keynote"),
+    "panel": _l("Panel"),
+    "workshop": _l("Workshop"),
+    "break": _l("Break"),
+}
+
+
+class SessionForm(FlaskForm):
+    """A session's details and place in the schedule; the choices of the select fields
+    (tracks, speakers, days, rooms) are the conference's own, set by the view."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=250)])
+    abstract = TextAreaField(_l("Abstract"), validators=[Length(max=20000)])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[SelectChoice(kind, label) for kind, label in SESSION_KIND_LABELS.items()],
+    )
+    track_id = SelectField(_l("Track"), coerce=int)
+    speaker_ids = SelectMultipleField(
+        _l("Speakers"),
+        coerce=int,
+        description=_l("Hold Ctrl (or ⌘) to choose several."),
+    )
+    capacity = IntegerField(
+        _l("Seats"),
+        validators=[Optional(), NumberRange(min=0)],
+        description=_l(
+            "Leave empty when only the conference's seats count. Raising it gives the new "
+            "seats to the session's waiting list."
+        ),
+    )
+    day = SelectField(
+        _l("Day"), description=_l("Leave as “not scheduled yet” to plan the session later.")
+    )
+    start = TimeField(_l("Starts at"), validators=[Optional()])
+    end = TimeField(_l("Ends at"), validators=[Optional()])
+    room_id = SelectField(_l("Room"), coerce=int)
+
+
+class BroadcastForm(FlaskForm):
+    talk_id = SelectField(_l("To"), coerce=int)
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(
+        _l("Message"),
+        validators=[DataRequired(), Length(max=20000)],
+        description=_l(
+            "Plain text. Each attendee receives their own copy, addressed to them by name; "
+            "replies go to the conference's organizer address."
+        ),
+        render_kw={"rows": 12},
+    )

@@ -1,0 +1,137 @@
+"""Messages organizers write to attendees: one outbox row per recipient, followed up.
+
+A broadcast, its copies and its audit entry are written in one transaction: either every
+recipient's copy is queued, or none is.
+"""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from eventreg import notifications
+from eventreg.conferences.models import Conference
+from eventreg.db import begin_write, utcnow
+from eventreg.extensions import db
+from eventreg.mail.models import OutboxMessage
+from eventreg.organizers import audit
+from eventreg.organizers.errors import Invalid
+from eventreg.organizers.models import Broadcast, BroadcastMessage, User
+from eventreg.registration.models import Registration, SessionSignup
+from eventreg.schedule.models import Talk
+
+MAX_SUBJECT = 200
+MAX_BODY = 20000
+
+
+@dataclass
+class DeliveryState:
+    pending: int = 0
+    sent: int = 0
+    failed: int = 0
+
+
+def recipients(conference: Conference, talk: Talk | None = None) -> list[Registration]:
+    """Confirmed attendees with an address; with ``talk``, only those holding its seat.
+    People on the waiting list are not written to: they hold no seat yet."""
+    query = (
+        sa.select(Registration)
+        .where(
+            Registration.conference_id == conference.id,
+            Registration.status == "confirmed",
+            Registration.email.is_not(None),
+        )
+        .order_by(Registration.id)
+    )
+    if talk is not None:
+        query = query.join(SessionSignup, SessionSignup.registration_id == Registration.id).where(
+            SessionSignup.talk_id == talk.id, SessionSignup.status == "confirmed"
+        )
+    return list(db.session.scalars(query))
+
+
+def send_broadcast(
+    actor: User | None,
+    conference: Conference,
+    *,
+    subject: str,
+    body: str,
+    talk: Talk | None = None,
+) -> Broadcast:
+    """Queue ``subject``/``body`` to every recipient; raises Invalid for refused input."""
+    subject, body = " ".join((subject or "").split()), (body or "").strip()
+    errors = {}
+    if not subject:
+        errors["subject"] = _("Write a subject.")
+    elif len(subject) > MAX_SUBJECT:
+        errors["subject"] = _("At most %(n)d characters.", n=MAX_SUBJECT)
+    if not body:
+        errors["body"] = _("Write the message.")
+    elif len(body) > MAX_BODY:
+        errors["body"] = _("At most %(n)d characters.", n=MAX_BODY)
+    if talk is not None and talk.conference_id != conference.id:
+        errors["talk_id"] = _("That session belongs to another conference.")
+    if errors:
+        raise Invalid(errors)
+    begin_write()
+    people = recipients(conference, talk)
+    if not people:
+        db.session.rollback()
+        raise Invalid({"": _("Nobody would receive this message: there is no such attendee.")})
+    broadcast = Broadcast(
+        conference_id=conference.id,
+        talk_id=talk.id if talk else None,
+        user_id=actor.id if actor else None,
+        sender=actor.email if actor else "command line",
+        subject=subject,
+        body=body,
+        created_at=utcnow(),
+    )
+    db.session.add(broadcast)
+    db.session.flush()
+    queued = []
+    for registration in people:
+        row = notifications.organizer_message(registration, subject, body)
+        if row is not None:
+            queued.append(row)
+    db.session.flush()
+    db.session.add_all(
+        BroadcastMessage(broadcast_id=broadcast.id, outbox_message_id=row.id) for row in queued
+    )
+    broadcast.recipient_count = len(queued)
+    audit.log(
+        actor,
+        "message.sent",
+        broadcast,
+        conference_id=conference.id,
+        summary=subject,
+        after={"talk_id": broadcast.talk_id, "recipients": len(queued), "subject": subject},
+    )
+    db.session.commit()
+    return broadcast
+
+
+def delivery_states(broadcast_ids: list[int]) -> dict[int, DeliveryState]:
+    """Pending, sent and failed copies of each broadcast, in one query."""
+    states = {broadcast_id: DeliveryState() for broadcast_id in broadcast_ids}
+    rows = db.session.execute(
+        sa.select(BroadcastMessage.broadcast_id, OutboxMessage.status, sa.func.count())
+        .join(OutboxMessage, OutboxMessage.id == BroadcastMessage.outbox_message_id)
+        .where(BroadcastMessage.broadcast_id.in_(broadcast_ids))
+        .group_by(BroadcastMessage.broadcast_id, OutboxMessage.status)
+    )
+    for broadcast_id, status, number in rows:
+        setattr(states[broadcast_id], status, number)
+    return states
+
+
+def copies(broadcast: Broadcast) -> list[OutboxMessage]:
+    """Each recipient's copy, failed ones first, for following up."""
+    return list(
+        db.session.scalars(
+            sa.select(OutboxMessage)
+            .join(BroadcastMessage, BroadcastMessage.outbox_message_id == OutboxMessage.id)
+            .where(BroadcastMessage.broadcast_id == broadcast.id)
+            .order_by((OutboxMessage.status == "failed").desc(), OutboxMessage.recipient)
+        )
+    )

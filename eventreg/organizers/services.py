@@ -1,0 +1,300 @@
+"""Staff accounts: creating them, logging in, passwords, and roles per conference.
+
+Every function that changes something commits it together with its audit entry and any
+e-mail it records, so a change is never half-written.
+"""
+
+import secrets
+from email.headerregistry import Address
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from eventreg.conferences.models import Conference
+from eventreg.db import utcnow
+from eventreg.extensions import db
+from eventreg.mail.outbox import record
+from eventreg.organizers import audit
+from eventreg.organizers.errors import Invalid
+from eventreg.organizers.models import ROLES, ConferenceRole, User
+from eventreg.organizers.passwords import (
+    check_password,
+    hash_password,
+    make_password_token,
+    password_fingerprint,
+    read_password_token,
+    spend_check_time,
+)
+
+MAX_PASSWORD_LENGTH = 1024  # argon2 hashes anything, but a megabyte "password" is abuse
+USER_FIELDS = ("email", "name", "is_admin", "may_create_conferences", "active")
+
+
+def normalise_email(raw: str, field: str = "email") -> str:
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        message = _("This is not a valid e-mail address: %(why)s", why=error)
+        raise Invalid({field: message}) from None
+
+
+def account_email(raw: str) -> str:
+    """An account's address, lower-cased: whatever case people type, one address is one
+    account, and the unique constraint on the column sees it that way too."""
+    return normalise_email(raw).lower()
+
+
+def check_new_password(password: str, field: str = "new_password") -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise Invalid({field: _("Use at least %(n)d characters.", n=minimum)})
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise Invalid({field: _("Use at most %(n)d characters.", n=MAX_PASSWORD_LENGTH)})
+
+
+def find_user(email: str) -> User | None:
+    try:
+        normalised = account_email(email)
+    except Invalid:
+        return None
+    return db.session.scalar(sa.select(User).filter_by(email=normalised))
+
+
+def create_user(
+    actor: User | None,
+    email: str,
+    *,
+    password: str | None = None,
+    name: str = "",
+    is_admin: bool = False,
+    may_create_conferences: bool = False,
+) -> User:
+    """A new account. Without a password, the person is e-mailed a link to choose one."""
+    email = account_email(email)
+    if password is not None:
+        check_new_password(password, field="password")
+    if db.session.scalar(sa.select(User.id).filter_by(email=email)) is not None:
+        raise Invalid({"email": _("An account with this e-mail address already exists.")})
+    user = User(
+        email=email,
+        name=(name or "").strip(),
+        # Without a password the hash is of a random secret nobody knows: no login until
+        # the person follows the welcome link.
+        password_hash=hash_password(password if password is not None else _random_secret()),
+        is_admin=is_admin,
+        may_create_conferences=may_create_conferences,
+        active=True,
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Invalid({"email": _("An account with this e-mail address already exists.")}) from None
+    audit.log(
+        actor,
+        "user.created",
+        user,
+        conference_id=None,
+        summary=email,
+        after=audit.snapshot(user, USER_FIELDS),
+    )
+    if password is None:
+        _send_welcome(user)
+    db.session.commit()
+    return user
+
+
+def create_or_promote_admin(email: str, password: str) -> tuple[User, bool]:
+    """For the command line: a new administrator, or an existing account made an active
+    administrator with this password (the way back in when every admin password is lost).
+    Returns the account and whether it was created."""
+    email = account_email(email)
+    check_new_password(password, field="password")
+    user = db.session.scalar(sa.select(User).filter_by(email=email))
+    if user is None:
+        return create_user(None, email, password=password, is_admin=True), True
+    before = audit.snapshot(user, USER_FIELDS)
+    user.password_hash = hash_password(password)
+    user.is_admin = True
+    user.active = True
+    old, new = audit.changed(before, audit.snapshot(user, USER_FIELDS))
+    audit.log(
+        None, "user.made_admin", user, conference_id=None, summary=email, before=old, after=new
+    )
+    db.session.commit()
+    return user, False
+
+
+def update_user(
+    actor: User,
+    user: User,
+    *,
+    name: str,
+    is_admin: bool,
+    may_create_conferences: bool,
+    active: bool,
+) -> User:
+    """Change an account's name and rights. Nobody can lock every administrator out."""
+    if user.id == actor.id and (not is_admin or not active):
+        raise Invalid({"": _("You cannot take away your own administrator rights or account.")})
+    before = audit.snapshot(user, USER_FIELDS)
+    user.name = (name or "").strip()
+    user.is_admin = is_admin
+    user.may_create_conferences = may_create_conferences
+    user.active = active
+    old, new = audit.changed(before, audit.snapshot(user, USER_FIELDS))
+    if new:
+        audit.log(
+            actor,
+            "user.updated",
+            user,
+            conference_id=None,
+            summary=user.email,
+            before=old,
+            after=new,
+        )
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with this address and password, or None (for any reason)."""
+    user = find_user(email)
+    if user is None or not user.active:
+        spend_check_time(password)
+        return None
+    matches, new_hash = check_password(user.password_hash, password)
+    if not matches:
+        return None
+    if new_hash:
+        user.password_hash = new_hash
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    matches, _rehash = check_password(user.password_hash, current_password)
+    if not matches:
+        raise Invalid({"current_password": _("This is not your current password.")})
+    check_new_password(new_password)
+    user.password_hash = hash_password(new_password)
+    audit.log(user, "user.password_changed", user, conference_id=None, summary=user.email)
+    db.session.commit()
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a reset link when an active account has this address; silently nothing otherwise,
+    so the form does not tell strangers which addresses have accounts."""
+    user = find_user(email)
+    if user is None or not user.active:
+        return
+    token = make_password_token("reset", user.id, user.password_hash)
+    link = url_for("organizers.reset_password", token=token, _external=True)
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    body = _(
+        "Hello,\n\nsomeone (hopefully you) asked to reset the password of your eventreg "
+        "account %(email)s. Open this link within %(minutes)d minutes to choose a new one:\n\n"
+        "%(link)s\n\nThe link works once. If you did not ask for it, ignore this message: "
+        "your password stays as it is.\n",
+        email=user.email,
+        minutes=minutes,
+        link=link,
+    )
+    _send(user, _("Reset your eventreg password"), body, kind="password_reset")
+    db.session.commit()
+
+
+def user_for_reset_token(token: str, *, welcome: bool = False) -> User | None:
+    """The account a genuine, unexpired, unused link belongs to, else None."""
+    data = read_password_token("welcome" if welcome else "reset", token)
+    if data is None:
+        return None
+    user_id, fingerprint = data
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    # Setting a password changes the hash, and with it the fingerprint: each link works once.
+    if fingerprint != password_fingerprint(user.password_hash):
+        return None
+    return user
+
+
+def set_password_from_link(user: User, new_password: str) -> None:
+    check_new_password(new_password)
+    user.password_hash = hash_password(new_password)
+    audit.log(user, "user.password_reset", user, conference_id=None, summary=user.email)
+    db.session.commit()
+
+
+def grant_role(actor: User | None, user: User, conference: Conference, role: str) -> ConferenceRole:
+    """Give ``user`` this role in the conference, replacing any other role they had there."""
+    if role not in ROLES:
+        raise Invalid({"role": _("Choose organizer or check-in staff.")})
+    existing = db.session.scalar(
+        sa.select(ConferenceRole).filter_by(user_id=user.id, conference_id=conference.id)
+    )
+    before = {"user": user.email, "role": existing.role} if existing else None
+    if existing is None:
+        existing = ConferenceRole(user=user, conference=conference, role=role)
+        db.session.add(existing)
+    existing.role = role
+    db.session.flush()
+    audit.log(
+        actor,
+        "role.granted",
+        existing,
+        conference_id=conference.id,
+        summary=f"{user.email}: {role}",
+        before=before,
+        after={"user": user.email, "role": role},
+    )
+    db.session.commit()
+    return existing
+
+
+def revoke_role(actor: User, user: User, conference: Conference) -> None:
+    existing = db.session.scalar(
+        sa.select(ConferenceRole).filter_by(user_id=user.id, conference_id=conference.id)
+    )
+    if existing is None:
+        return
+    audit.log(
+        actor,
+        "role.revoked",
+        existing,
+        conference_id=conference.id,
+        summary=user.email,
+        before={"user": user.email, "role": existing.role},
+    )
+    db.session.delete(existing)
+    db.session.commit()
+
+
+def _send_welcome(user: User) -> None:
+    token = make_password_token("welcome", user.id, user.password_hash)
+    link = url_for("organizers.welcome", token=token, _external=True)
+    body = _(
+        "Hello,\n\nan eventreg account has been created for you (%(email)s). Open this link "
+        "within seven days to choose your password:\n\n%(link)s\n",
+        email=user.email,
+        link=link,
+    )
+    _send(user, _("Your eventreg account"), body, kind="account_welcome")
+
+
+def _send(user: User, subject: str, body: str, *, kind: str) -> None:
+    message = EmailMessage()
+    message["To"] = Address(display_name=user.name, addr_spec=user.email)
+    message["Subject"] = subject
+    message.set_content(body)
+    record(message, kind=kind)
+
+
+def _random_secret() -> str:
+    return secrets.token_urlsafe(32)

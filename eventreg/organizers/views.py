@@ -1,0 +1,14 @@
+"""The organizers' workspace: one blueprint under /manage, its routes split by subject."""
+
+from eventreg.organizers import (  # noqa: F401  (importing them registers the routes)
+    account_views,
+    attendee_views,
+    checkin_views,
+    conference_views,
+    messaging_views,
+    schedule_views,
+    token_views,
+)
+from eventreg.organizers.blueprint import bp
+
+__all__ = ["bp"]
