@@ -1,0 +1,263 @@
+"""The shapes of the API's requests and answers; spectree turns them into the spec."""
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+# A database id: positive and within PostgreSQL's integer column.
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+def _optional_filter(description: str):
+    """An optional query filter. Its absent value (None) is not part of the schema, so the
+    spec must not claim ``default: null`` for an integer, date or date-time parameter."""
+    return Field(
+        None,
+        description=description,
+        json_schema_extra=lambda schema: schema.pop("default", None),
+    )
+
+
+class PageQuery(BaseModel):
+    page: int = Field(1, ge=1, le=100_000, description="Page number, from 1.")
+    per_page: int = Field(50, ge=1, le=200, description="Items per page.")
+
+
+class SyncQuery(PageQuery):
+    updated_since: AwareDatetime | SkipJsonSchema[None] = _optional_filter(
+        "Only items changed at or after this instant (with a UTC offset)."
+    )
+
+
+class SessionQuery(SyncQuery):
+    day: date | SkipJsonSchema[None] = _optional_filter("Only sessions starting on this local day.")
+    track: RowId | SkipJsonSchema[None] = _optional_filter("Only this track's sessions.")
+    room: RowId | SkipJsonSchema[None] = _optional_filter("Only sessions in this room.")
+
+
+class Error(BaseModel):
+    status: int
+    error: str
+    message: str
+
+
+class ConferenceOut(BaseModel):
+    slug: str
+    uuid: str
+    title: str
+    description: str
+    venue: str
+    address: str
+    timezone: str
+    start_date: date
+    end_date: date
+    url: str
+    schedule_xml: str
+    schedule_json: str
+    updated_at: datetime
+
+
+class RoomOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    seats: int | None
+
+
+class TrackOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    color: str
+
+
+class SpeakerRef(BaseModel):
+    id: int
+    name: str
+
+
+class SessionOut(BaseModel):
+    id: int
+    uuid: str
+    title: str
+    abstract: str
+    kind: str
+    status: str = Field(description="scheduled or cancelled")
+    start_at: datetime
+    end_at: datetime
+    day: date = Field(description="The local day in the conference's time zone.")
+    room: RoomOut | None
+    track: TrackOut | None
+    speakers: list[SpeakerRef]
+    url: str
+    updated_at: datetime
+
+
+class SpeakerOut(BaseModel):
+    id: int
+    uuid: str
+    name: str
+    title: str
+    affiliation: str
+    bio: str
+    url: str
+    updated_at: datetime
+
+
+class Pagination(BaseModel):
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+class ConferenceList(Pagination):
+    items: list[ConferenceOut]
+
+
+class SessionList(Pagination):
+    items: list[SessionOut]
+
+
+class SpeakerList(Pagination):
+    items: list[SpeakerOut]
+
+
+class RoomList(Pagination):
+    items: list[RoomOut]
+
+
+class TrackList(Pagination):
+    items: list[TrackOut]
+
+
+# --- the organizer API ------------------------------------------------------------------
+
+# Blank titles are refused by the handler (400): a regex here would be read with different
+# whitespace rules by JSON Schema (ECMA 262) and by pydantic (Python), e.g. for U+0085.
+Title = Annotated[str, Field(min_length=1, max_length=250)]
+Abstract = Annotated[str, Field(max_length=20000)]
+Kind = Literal["talk", "keynote", "panel", "workshop", "break"]
+Seats = Annotated[int, Field(ge=0, le=2**31 - 1)]
+SpeakerIds = Annotated[list[RowId], Field(max_length=100)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SessionCreate(_Strict):
+    """A new session; without start_at and end_at it is not scheduled yet.
+
+    Rules the schema cannot state are answered with 400: start_at and end_at come together
+    and end_at is after start_at; rooms, tracks and speakers are this conference's."""
+
+    title: Title
+    abstract: Abstract = ""
+    kind: Kind = "talk"
+    track_id: RowId | None = Field(None, description="A track of this conference, or null.")
+    room_id: RowId | None = Field(None, description="A room of this conference, or null.")
+    start_at: AwareDatetime | None = Field(None, description="With a UTC offset.")
+    end_at: AwareDatetime | None = Field(None, description="With a UTC offset.")
+    capacity: Seats | None = Field(
+        None, description="The session's own seats; null: only the conference's limit."
+    )
+    speaker_ids: SpeakerIds = Field(
+        default_factory=list, description="Speakers of this conference."
+    )
+
+
+class SessionUpdate(_Strict):
+    """Only the fields given change. Attendees and speakers are told of changes to the
+    time, room, title, abstract or speakers, as when the change is made in the workspace."""
+
+    title: Title | SkipJsonSchema[None] = _optional_filter("The new title.")
+    abstract: Abstract | SkipJsonSchema[None] = _optional_filter("The new abstract.")
+    kind: Kind | SkipJsonSchema[None] = _optional_filter("The new kind.")
+    track_id: RowId | None = Field(None, description="A track of this conference, or null.")
+    room_id: RowId | None = Field(None, description="A room of this conference, or null.")
+    start_at: AwareDatetime | SkipJsonSchema[None] = _optional_filter(
+        "The new start, with a UTC offset (with end_at)."
+    )
+    end_at: AwareDatetime | SkipJsonSchema[None] = _optional_filter(
+        "The new end, with a UTC offset (with start_at)."
+    )
+    capacity: Seats | None = Field(
+        None, description="The session's own seats; null: only the conference's limit."
+    )
+    speaker_ids: SpeakerIds | SkipJsonSchema[None] = _optional_filter("The new speakers.")
+
+    @model_validator(mode="after")
+    def _no_null_where_a_value_is_needed(self):
+        needed = ("title", "abstract", "kind", "start_at", "end_at", "speaker_ids")
+        nulls = [
+            name for name in needed if name in self.model_fields_set and getattr(self, name) is None
+        ]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null")
+        return self
+
+
+class ManagedSessionOut(BaseModel):
+    """A session as its organizers see it: scheduled or not, cancelled or not."""
+
+    id: int
+    uuid: str
+    title: str
+    abstract: str
+    kind: str
+    status: str = Field(description="scheduled or cancelled")
+    start_at: datetime | None = Field(description="null while not scheduled yet")
+    end_at: datetime | None
+    day: date | None = Field(description="The local day in the conference's time zone.")
+    room: RoomOut | None
+    track: TrackOut | None
+    speakers: list[SpeakerRef]
+    capacity: int | None
+    revision: int = Field(description="Raised by every change calendars show.")
+    url: str
+    updated_at: datetime
+
+
+class SessionChangeOut(ManagedSessionOut):
+    notified: int = Field(description="How many people this change notified.")
+
+
+class ManagedConferenceOut(BaseModel):
+    slug: str
+    uuid: str
+    title: str
+    published: bool
+    timezone: str
+    start_date: date
+    end_date: date
+
+
+class ManagedConferenceList(BaseModel):
+    items: list[ManagedConferenceOut]
+
+
+class RegistrationQuery(PageQuery):
+    status: Literal["confirmed", "waiting", "cancelled"] | SkipJsonSchema[None] = _optional_filter(
+        "Only registrations with this status."
+    )
+
+
+class RegistrationOut(BaseModel):
+    id: int
+    full_name: str
+    email: str | None = Field(description="null once the attendee's data has been erased.")
+    affiliation: str
+    country: str
+    locale: str
+    status: str = Field(description="confirmed, waiting or cancelled")
+    registered_at: datetime
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+    checked_in_at: datetime | None
+
+
+class RegistrationList(Pagination):
+    items: list[RegistrationOut]

@@ -1,0 +1,331 @@
+"""The schedule in the frab interchange format (``schedule.xml`` and ``schedule.json``).
+
+It is the format frab, pretalx and osem publish and that conference apps (Giggity,
+EventFahrplan, …) import. Both documents are built from one plain description
+(:func:`build_schedule`) so the XML and the JSON can never disagree.
+
+Cancelled sessions are left out: the format has no status field, and an app that imported a
+cancelled session would list it and remind people of it as if it were happening. A session
+that disappears from the export is what frab and pretalx publish when a talk is dropped, so
+apps that sync already handle it.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask import url_for
+from lxml import etree
+from slugify import slugify
+from sqlalchemy.orm import selectinload
+
+from eventreg.conferences.models import Conference
+from eventreg.extensions import db
+from eventreg.schedule.models import Talk
+from eventreg.timeutil import local_instant
+
+GENERATOR = "eventreg"
+# Apps show sessions snapped to this grid; five minutes fits every start time we allow.
+TIMESLOT_DURATION = "00:05"
+ACRONYM_MIN_LENGTH = 4
+# The JSON schema accepts only Area/City names (or UTC) as the zone name.
+ZONE_NAME_PATTERN = re.compile(r"^([A-Z][a-z]+/[A-Z][a-z]+)|UTC$")
+
+
+@dataclass
+class FrabEvent:
+    id: int
+    guid: str
+    title: str
+    kind: str
+    start: datetime  # in the conference's zone
+    end: datetime
+    room: str
+    track: str | None
+    abstract: str
+    slug: str
+    url: str
+    persons: list[dict]
+
+
+@dataclass
+class FrabRoom:
+    name: str
+    guid: str
+    description: str
+    capacity: int | None
+    events: list[FrabEvent] = field(default_factory=list)
+
+
+@dataclass
+class FrabDay:
+    index: int
+    date: date
+    start: datetime
+    end: datetime
+    rooms: list[FrabRoom]
+
+
+@dataclass
+class FrabSchedule:
+    version: str
+    url: str
+    base_url: str
+    title: str
+    acronym: str
+    start: date
+    end: date
+    time_zone_name: str
+    tracks: list[dict]
+    rooms: list[FrabRoom]
+    days: list[FrabDay]
+
+
+def acronym_for(slug: str) -> str:
+    """The conference's frab acronym: its slug in the characters both schemas accept.
+
+    Hyphens become underscores (the JSON schema allows a hyphen only in a ``-2026-name``
+    suffix) and short slugs are padded, since apps require four characters at least.
+    """
+    acronym = re.sub(r"[^a-z0-9_]", "_", slug.lower())
+    return acronym.ljust(ACRONYM_MIN_LENGTH, "_")
+
+
+def room_guid(conference: Conference, room_id: int | None) -> str:
+    """A stable UUID for a room, derived from the conference's so it never changes."""
+    return str(uuid.uuid5(uuid.UUID(conference.uuid), f"room:{room_id or 'venue'}"))
+
+
+def format_duration(length: timedelta) -> str:
+    minutes = int(length.total_seconds()) // 60
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def schedule_version(conference: Conference) -> str:
+    """Changes whenever something in the export changes, so apps know to refresh."""
+    latest_talk = db.session.scalar(
+        sa.select(sa.func.max(Talk.updated_at)).where(Talk.conference_id == conference.id)
+    )
+    latest = max(filter(None, [conference.updated_at, latest_talk]))
+    return latest.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_schedule(conference: Conference) -> FrabSchedule:
+    tz = conference.tz
+    acronym = acronym_for(conference.slug)
+    talks = db.session.scalars(
+        sa.select(Talk)
+        .where(
+            Talk.conference_id == conference.id,
+            Talk.start_at.is_not(None),
+            Talk.status != "cancelled",
+        )
+        .options(selectinload(Talk.speakers), selectinload(Talk.room), selectinload(Talk.track))
+        .order_by(Talk.start_at, Talk.id)
+    ).all()
+
+    rooms = {
+        room.id: FrabRoom(room.name, room_guid(conference, room.id), room.description, room.seats)
+        for room in conference.rooms
+    }
+    # Sessions without a room (a break for everyone) take place at the venue as a whole.
+    venue = FrabRoom(conference.venue or conference.title, room_guid(conference, None), "", None)
+    venue_used = False
+    events_by_day: dict[date, list[tuple[FrabRoom, FrabEvent]]] = {}
+    for talk in talks:
+        room = rooms.get(talk.room_id, venue)
+        venue_used = venue_used or room is venue
+        start = talk.start_at.astimezone(tz)
+        event = FrabEvent(
+            id=talk.id,
+            guid=talk.uuid,
+            title=talk.title,
+            kind=talk.kind,
+            start=start,
+            end=talk.end_at.astimezone(tz),
+            room=room.name,
+            track=talk.track.name if talk.track else None,
+            abstract=talk.abstract,
+            slug=f"{acronym}-{talk.id}-{slugify(talk.title, max_length=60) or 'session'}",
+            url=url_for("schedule.talk", slug=conference.slug, talk_id=talk.id, _external=True),
+            persons=[
+                {
+                    "id": speaker.id,
+                    "guid": speaker.uuid,
+                    "name": speaker.name,
+                    "biography": speaker.bio,
+                    "url": url_for(
+                        "schedule.speaker",
+                        slug=conference.slug,
+                        speaker_id=speaker.id,
+                        _external=True,
+                    ),
+                }
+                for speaker in talk.speakers
+            ],
+        )
+        events_by_day.setdefault(start.date(), []).append((room, event))
+
+    all_rooms = [*rooms.values()] + ([venue] if venue_used else [])
+    dates = sorted(
+        set(_dates_between(conference.start_date, conference.end_date)) | set(events_by_day)
+    )
+    days = []
+    for index, day in enumerate(dates, start=1):
+        day_rooms = {
+            room.guid: FrabRoom(room.name, room.guid, room.description, room.capacity)
+            for room in all_rooms
+        }
+        for room, event in events_by_day.get(day, []):
+            day_rooms[room.guid].events.append(event)
+        days.append(
+            FrabDay(
+                index=index,
+                date=day,
+                start=local_instant(day, time(0, 0), tz).astimezone(tz),
+                end=local_instant(day + timedelta(days=1), time(0, 0), tz).astimezone(tz),
+                rooms=list(day_rooms.values()),
+            )
+        )
+    return FrabSchedule(
+        version=schedule_version(conference),
+        url=url_for("frab.schedule_xml_view", slug=conference.slug, _external=True),
+        base_url=url_for("schedule.schedule", slug=conference.slug, _external=True),
+        title=conference.title,
+        acronym=acronym,
+        start=conference.start_date,
+        end=conference.end_date,
+        time_zone_name=conference.timezone,
+        tracks=[{"name": track.name, "color": track.color} for track in conference.tracks],
+        rooms=all_rooms,
+        days=days,
+    )
+
+
+def _dates_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def schedule_json(schedule: FrabSchedule) -> dict:
+    conference = {
+        "acronym": schedule.acronym,
+        "title": schedule.title,
+        "start": schedule.start.isoformat(),
+        "end": schedule.end.isoformat(),
+        "daysCount": len(schedule.days),
+        "timeslot_duration": TIMESLOT_DURATION,
+        "url": schedule.base_url,
+        "tracks": schedule.tracks,
+        "rooms": [
+            {
+                "name": room.name,
+                "guid": room.guid,
+                "description": room.description or None,
+                "capacity": room.capacity,
+            }
+            for room in schedule.rooms
+        ],
+        "days": [
+            {
+                "index": day.index,
+                "date": day.date.isoformat(),
+                "day_start": day.start.isoformat(),
+                "day_end": day.end.isoformat(),
+                "rooms": {room.name: [_event_json(e) for e in room.events] for room in day.rooms},
+            }
+            for day in schedule.days
+        ],
+    }
+    if ZONE_NAME_PATTERN.search(schedule.time_zone_name):
+        conference["time_zone_name"] = schedule.time_zone_name
+    return {
+        "generator": {"name": GENERATOR},
+        "schedule": {
+            "version": schedule.version,
+            "base_url": schedule.base_url,
+            "conference": conference,
+        },
+    }
+
+
+def _event_json(event: FrabEvent) -> dict:
+    return {
+        "id": event.id,
+        "guid": event.guid,
+        "date": event.start.isoformat(),
+        "start": event.start.strftime("%H:%M"),
+        "end": event.end.isoformat(),
+        "duration": format_duration(event.end - event.start),
+        "room": event.room,
+        "slug": event.slug,
+        "url": event.url,
+        "title": event.title,
+        "subtitle": "",
+        "track": event.track,
+        "type": event.kind,
+        "language": None,
+        "abstract": event.abstract,
+        "persons": event.persons,
+        "links": [],
+        "attachments": [],
+    }
+
+
+def schedule_xml(schedule: FrabSchedule) -> bytes:
+    root = etree.Element("schedule")
+    etree.SubElement(root, "generator", name=GENERATOR)
+    _text(root, "url", schedule.url)
+    _text(root, "version", schedule.version)
+    conference = etree.SubElement(root, "conference")
+    _text(conference, "title", schedule.title)
+    _text(conference, "acronym", schedule.acronym)
+    _text(conference, "start", schedule.start.isoformat())
+    _text(conference, "end", schedule.end.isoformat())
+    _text(conference, "days", str(len(schedule.days)))
+    _text(conference, "timeslot_duration", TIMESLOT_DURATION)
+    _text(conference, "base_url", schedule.base_url)
+    _text(conference, "url", schedule.base_url)
+    _text(conference, "time_zone_name", schedule.time_zone_name)
+    for track in schedule.tracks:
+        etree.SubElement(conference, "track", name=track["name"], color=track["color"])
+    for day in schedule.days:
+        day_element = etree.SubElement(
+            root,
+            "day",
+            index=str(day.index),
+            date=day.date.isoformat(),
+            start=day.start.isoformat(),
+            end=day.end.isoformat(),
+        )
+        for room in day.rooms:
+            room_element = etree.SubElement(day_element, "room", name=room.name, guid=room.guid)
+            for event in room.events:
+                _event_xml(room_element, event)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _event_xml(parent, event: FrabEvent) -> None:
+    element = etree.SubElement(parent, "event", id=str(event.id), guid=event.guid)
+    _text(element, "date", event.start.isoformat())
+    _text(element, "start", event.start.strftime("%H:%M"))
+    _text(element, "duration", format_duration(event.end - event.start))
+    _text(element, "room", event.room)
+    _text(element, "slug", event.slug)
+    _text(element, "url", event.url)
+    _text(element, "title", event.title)
+    _text(element, "subtitle", "")
+    _text(element, "track", event.track or "")
+    _text(element, "type", event.kind)
+    _text(element, "abstract", event.abstract)
+    persons = etree.SubElement(element, "persons")
+    for person in event.persons:
+        _text(persons, "person", person["name"], id=str(person["id"]), guid=person["guid"])
+    etree.SubElement(element, "links")
+
+
+def _text(parent, tag: str, text: str, **attributes):
+    element = etree.SubElement(parent, tag, **attributes)
+    element.text = text
+    return element
