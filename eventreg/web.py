@@ -1,6 +1,8 @@
 """Everything the app serves over HTTP: blueprints, error pages, template helpers, headers."""
 
-from flask import Flask, render_template, request, session
+from urllib.parse import urlencode
+
+from flask import Flask, jsonify, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -9,12 +11,22 @@ from eventreg import timeutil
 
 def register_web(app: Flask) -> None:
     from eventreg.conferences.views import bp as conferences_bp
+    from eventreg.organizers.views import bp as organizers_bp
     from eventreg.registration.views import bp as registration_bp
     from eventreg.schedule.views import bp as schedule_bp
 
     app.register_blueprint(conferences_bp)
     app.register_blueprint(schedule_bp)
     app.register_blueprint(registration_bp)
+    from eventreg.invites.views import bp as invites_bp
+    from eventreg.mail.views import register_dev_mail_page
+
+    app.register_blueprint(invites_bp)
+    register_dev_mail_page(app)
+    app.register_blueprint(organizers_bp)
+    from eventreg.api import register_api
+
+    register_api(app)
 
     app.jinja_env.globals.update(
         current_locale=get_locale,
@@ -22,6 +34,13 @@ def register_web(app: Flask) -> None:
         clock_zone=timeutil.format_clock_with_zone,
         zone_abbr=timeutil.zone_abbreviation,
         format_day=timeutil.format_day,
+        clock_range=timeutil.format_clock_range,
+        zone_label=timeutil.zone_label,
+        format_date_range=timeutil.format_date_range,
+        format_day_short=timeutil.format_day_short,
+        html_lang=html_lang,
+        language_names=LANGUAGE_NAMES,
+        this_page_with=this_page_with,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -48,8 +67,33 @@ def register_web(app: Flask) -> None:
         app.register_error_handler(code, _error_handler(code, title, message))
 
 
+# Each language named in itself, so that a reader finds theirs whatever the page's language.
+LANGUAGE_NAMES = {"en": "English", "zh": "中文", "it": "Italiano"}
+# BCP 47 tags for <html lang>: the "zh" catalogue is Simplified Chinese.
+HTML_LANG_TAGS = {"zh": "zh-Hans"}
+
+
+def html_lang() -> str:
+    locale = str(get_locale())
+    return HTML_LANG_TAGS.get(locale, locale.replace("_", "-"))
+
+
+def this_page_with(**changes) -> str:
+    """The current page's address with some query parameters set (``None`` removes one):
+    the language switcher and the time-zone links keep whatever else the page was given."""
+    args = request.args.to_dict()
+    for name, value in changes.items():
+        if value is None:
+            args.pop(name, None)
+        else:
+            args[name] = value
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
 def _error_handler(code: int, title, message):
     def handler(error):
+        if request.path.startswith("/api/"):  # API clients get JSON, never an HTML page
+            return jsonify(status=code, error=str(title), message=str(message)), code
         return render_template("error.html", code=code, title=title, message=message), code
 
     return handler
