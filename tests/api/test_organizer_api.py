@@ -4,7 +4,7 @@ The access matrix reads the routes from the app's URL map, so a new endpoint und
 /api/v1/manage is covered the moment it exists and fails here if it lets the wrong caller in.
 """
 
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -17,11 +17,11 @@ from eventreg.organizers.models import AuditEntry, User
 from eventreg.registration.models import SessionSignup
 from eventreg.schedule.models import Talk
 from tests.conftest import csrf_token_from
-from tests.factories import at, make_conference, make_room, make_speaker, make_talk
+from tests.factories import at, make_conference, make_room, make_talk
 from tests.mail.builders import add_signup, make_registration
 from tests.organizers.conftest import give_role, log_in, make_user
+from tests.programme import DAY_ONE, DAY_TWO, build_programme
 
-DAY_ONE, DAY_TWO = date(2027, 3, 27), date(2027, 3, 28)
 MANAGE = "/api/v1/manage"
 
 
@@ -174,52 +174,14 @@ def app_config():
     return {"WTF_CSRF_ENABLED": True}
 
 
-def build_programme(slug: str) -> dict:
-    """A workshop in the Lab with a speaker and two seat holders, a keynote in the Hall."""
-    conference = make_conference(
-        slug=slug, title="Rome Summit", timezone="Europe/Rome", start_date=DAY_ONE, end_date=DAY_TWO
-    )
-    lab, hall = make_room(conference, name="Lab"), make_room(conference, name="Hall")
-    li_na = make_speaker(conference, name="Li Na", email="li.na@example.org")
-    rossi = make_speaker(conference, name="Giulia Rossi", email="rossi@example.org")
-    workshop = make_talk(
-        conference,
-        title="CAR-T workshop",
-        day=DAY_ONE,
-        start="11:00",
-        end="12:00",
-        room=lab,
-        speakers=[li_na],
-        capacity=2,
-    )
-    keynote = make_talk(
-        conference,
-        title="Opening keynote",
-        day=DAY_ONE,
-        start="09:00",
-        end="10:00",
-        room=hall,
-        speakers=[rossi],
-    )
-    make_talk(conference, title="Closing", day=DAY_TWO, start="17:00", end="18:00")
-    for n in (1, 2):
-        add_signup(make_registration(conference, email=f"seat{n}@example.org"), workshop)
-    return {
-        "conference": conference,
-        "lab": lab,
-        "hall": hall,
-        "li_na": li_na,
-        "rossi": rossi,
-        "workshop": workshop,
-        "keynote": keynote,
-    }
-
-
 @pytest.fixture
 def twins(app, client):
     """The same programme twice: one changed through the API, one through the web forms,
     by the same organizer."""
-    api, web = build_programme("by-api"), build_programme("by-web")
+    api, web = (
+        build_programme("by-api", title="Rome Summit"),
+        build_programme("by-web", title="Rome Summit"),
+    )
     organizer = make_user("organizer@example.org")
     give_role(organizer, api["conference"])
     give_role(organizer, web["conference"])

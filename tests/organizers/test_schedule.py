@@ -17,12 +17,11 @@ from eventreg.schedule.services import (
     update_talk,
 )
 from tests.conftest import csrf_token_from
-from tests.factories import at, make_conference, make_room, make_speaker, make_talk, make_track
+from tests.factories import at, make_conference, make_talk, make_track
 from tests.mail.builders import add_signup, make_registration
 from tests.mail.mailbox import calendar_part, deliver, to
 from tests.organizers.conftest import give_role, log_in, make_user
-
-DAY_ONE, DAY_TWO = date(2027, 3, 27), date(2027, 3, 28)
+from tests.programme import DAY_ONE, DAY_TWO, build_programme
 
 
 @pytest.fixture
@@ -32,46 +31,7 @@ def app_config(smtp_server):
 
 @pytest.fixture
 def programme(app):
-    """Two rooms, a workshop in the Lab with a speaker and two seat holders, and a keynote
-    by another speaker in the Hall."""
-    conference = make_conference(
-        slug="rome", timezone="Europe/Rome", start_date=DAY_ONE, end_date=DAY_TWO
-    )
-    lab, hall = make_room(conference, name="Lab"), make_room(conference, name="Hall")
-    li_na = make_speaker(conference, name="Li Na", email="li.na@example.org")
-    rossi = make_speaker(conference, name="Giulia Rossi", email="rossi@example.org")
-    workshop = make_talk(
-        conference,
-        title="CAR-T workshop",
-        day=DAY_ONE,
-        start="11:00",
-        end="12:00",
-        room=lab,
-        speakers=[li_na],
-        capacity=2,
-    )
-    keynote = make_talk(
-        conference,
-        title="Opening keynote",
-        day=DAY_ONE,
-        start="09:00",
-        end="10:00",
-        room=hall,
-        speakers=[rossi],
-    )
-    # The last session: moving the workshop leaves the conference's own span as it is.
-    make_talk(conference, title="Closing", day=DAY_TWO, start="17:00", end="18:00")
-    for n in (1, 2):
-        add_signup(make_registration(conference, email=f"seat{n}@example.org"), workshop)
-    return {
-        "conference": conference,
-        "lab": lab,
-        "hall": hall,
-        "li_na": li_na,
-        "rossi": rossi,
-        "workshop": workshop,
-        "keynote": keynote,
-    }
+    return build_programme("rome")
 
 
 @pytest.fixture
