@@ -348,17 +348,25 @@ def waiting_position(registration: Registration) -> int | None:
     """1 for the first in line; None when not waiting."""
     if registration.status != "waiting":
         return None
+    return _place_in_line(
+        Registration,
+        Registration.queued_at,
+        registration,
+        registration.queued_at,
+        conference_id=registration.conference_id,
+    )
+
+
+def _place_in_line(model, queued_column, row, queued_at, **same_line) -> int:
+    """1 + the waiting rows of the same line that queued earlier (ties broken by id)."""
     ahead = db.session.scalar(
         sa.select(sa.func.count())
-        .select_from(Registration)
-        .filter_by(conference_id=registration.conference_id, status="waiting")
+        .select_from(model)
+        .filter_by(status="waiting", **same_line)
         .where(
             sa.or_(
-                Registration.queued_at < registration.queued_at,
-                sa.and_(
-                    Registration.queued_at == registration.queued_at,
-                    Registration.id < registration.id,
-                ),
+                queued_column < queued_at,
+                sa.and_(queued_column == queued_at, model.id < row.id),
             )
         )
     )
@@ -511,21 +519,9 @@ def _promote_session(talk: Talk, counts: dict[str, int]) -> list[SessionSignup]:
 def session_waiting_position(signup: SessionSignup) -> int | None:
     if signup.status != "waiting":
         return None
-    ahead = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(SessionSignup)
-        .filter_by(talk_id=signup.talk_id, status="waiting")
-        .where(
-            sa.or_(
-                SessionSignup.created_at < signup.created_at,
-                sa.and_(
-                    SessionSignup.created_at == signup.created_at,
-                    SessionSignup.id < signup.id,
-                ),
-            )
-        )
+    return _place_in_line(
+        SessionSignup, SessionSignup.created_at, signup, signup.created_at, talk_id=signup.talk_id
     )
-    return ahead + 1
 
 
 def find_clashes(talks: list[Talk]) -> dict[int, list[Talk]]:
