@@ -31,10 +31,9 @@ from eventreg.api.schemas import (
 )
 from eventreg.conferences.models import Conference, Room, Track
 from eventreg.extensions import csrf, db
-from eventreg.organizers import attendees, audit
+from eventreg.organizers import attendees
+from eventreg.organizers import sessions as sessions_ops
 from eventreg.organizers.auth import conferences_visible_to, role_in
-from eventreg.organizers.schedule_views import SESSION_AUDIT_FIELDS
-from eventreg.registration import services as registration_services
 from eventreg.registration.models import Registration
 from eventreg.schedule import services as schedule
 from eventreg.schedule.models import Speaker, Talk
@@ -193,7 +192,8 @@ def create_session(conference: Conference, json: SessionCreate):
     With start_at and end_at it is scheduled and its speakers are invited. A clash of
     room or speaker, or a time outside the conference, is a 409."""
     start_at, end_at = _times(json)
-    talk = schedule.create_talk(
+    talk = sessions_ops.create_session(
+        g.api_user,
         conference,
         title=_title(json.title),
         abstract=json.abstract,
@@ -205,15 +205,6 @@ def create_session(conference: Conference, json: SessionCreate):
         end_at=end_at,
         room=_room(conference, json.room_id),
     )
-    audit.log(
-        g.api_user,
-        "session.created",
-        talk,
-        conference_id=conference.id,
-        summary=talk.title,
-        after=_snapshot(talk),
-    )
-    db.session.commit()
     return jsonify(managed_session_json(_reloaded(talk.id))), 201
 
 
@@ -257,32 +248,9 @@ def update_session(conference: Conference, session_id: int, json: SessionUpdate)
         changes["start_at"], changes["end_at"] = _times(json)
     if "speaker_ids" in given:
         changes["speakers"] = _speakers(conference, json.speaker_ids)
-    if talk.cancelled:
-        raise schedule.ScheduleError(_("A cancelled session cannot be changed."))
-    capacity_changed = "capacity" in given and json.capacity != talk.capacity
-    before = _snapshot(talk)
-    notified = schedule.update_talk(talk, **changes) if changes else 0
-    promoted = []
-    if capacity_changed:
-        promoted = registration_services.set_talk_capacity(
-            db.session.get(Talk, session_id), json.capacity
-        )
-    talk = _reloaded(session_id)
-    old, new = audit.changed(before, _snapshot(talk))
-    if old or new:
-        summary = talk.title
-        if promoted:
-            summary += " — " + _("%(n)d promoted from the waiting list", n=len(promoted))
-        audit.log(
-            g.api_user,
-            "session.updated",
-            talk,
-            conference_id=conference.id,
-            summary=summary,
-            before=old,
-            after=new,
-        )
-        db.session.commit()
+    capacity = json.capacity if "capacity" in given else sessions_ops.UNCHANGED
+    saved = sessions_ops.update_session(g.api_user, conference, talk, changes, capacity)
+    talk, notified = _reloaded(session_id), saved.notified
     return jsonify(managed_session_json(talk) | {"notified": notified})
 
 
@@ -297,21 +265,8 @@ def cancel_session(conference: Conference, session_id: int):
     Attendees holding a seat and the speakers get a cancellation. Cancelling again
     changes nothing and notifies nobody."""
     talk = _talk(conference, session_id)
-    if talk.cancelled:
-        return jsonify(managed_session_json(talk) | {"notified": 0})
-    before = _snapshot(talk)
-    notified = schedule.cancel_talk(talk)
+    notified = sessions_ops.cancel_session(g.api_user, conference, talk)
     talk = _reloaded(session_id)
-    audit.log(
-        g.api_user,
-        "session.cancelled",
-        talk,
-        conference_id=conference.id,
-        summary=talk.title,
-        before={"status": before["status"]},
-        after={"status": talk.status},
-    )
-    db.session.commit()
     return jsonify(managed_session_json(talk) | {"notified": notified})
 
 
@@ -427,10 +382,3 @@ def _speakers(conference: Conference, speaker_ids: list[int]) -> list[Speaker]:
             )
         )
     return sorted(speakers, key=lambda speaker: speaker.id)
-
-
-def _snapshot(talk: Talk) -> dict:
-    """The same record of a session the workspace writes to the audit log."""
-    values = audit.snapshot(talk, SESSION_AUDIT_FIELDS)
-    values["speaker_ids"] = sorted(speaker.id for speaker in talk.speakers)
-    return values

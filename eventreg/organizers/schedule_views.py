@@ -17,30 +17,17 @@ from sqlalchemy.orm import selectinload
 
 from eventreg.conferences.models import Conference, Room, Track
 from eventreg.extensions import db
-from eventreg.organizers import audit
+from eventreg.organizers import sessions as sessions_ops
 from eventreg.organizers.account_views import render_form
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.forms import SESSION_KIND_LABELS, SessionForm
-from eventreg.registration import services as registration_services
 from eventreg.schedule import conflicts
 from eventreg.schedule import services as schedule
 from eventreg.schedule.grid import SessionCard, build_days
 from eventreg.schedule.models import Speaker, Talk
 from eventreg.timeutil import clock_span, format_day, local_instant
 
-# What the audit log keeps of a session, before and after each change.
-SESSION_AUDIT_FIELDS = (
-    "title",
-    "abstract",
-    "kind",
-    "track_id",
-    "room_id",
-    "start_at",
-    "end_at",
-    "capacity",
-    "status",
-)
 # Changes that reach people's calendars, so the organizer confirms them first.
 NOTIFYING = ("start_at", "room", "title", "abstract", "speakers")
 
@@ -67,7 +54,8 @@ def new_session(conference: Conference):
         form.track_id.data, form.room_id.data, form.day.data = 0, 0, ""
     if form.validate_on_submit() and (values := _form_values(conference, form)) is not None:
         try:
-            talk = schedule.create_talk(
+            talk = sessions_ops.create_session(
+                current_user,
                 conference,
                 title=values["title"],
                 abstract=values["abstract"],
@@ -82,15 +70,6 @@ def new_session(conference: Conference):
         except schedule.ScheduleError as error:
             form.form_errors.append(str(error))
         else:
-            audit.log(
-                current_user,
-                "session.created",
-                talk,
-                conference_id=conference.id,
-                summary=talk.title,
-                after=_snapshot(talk),
-            )
-            db.session.commit()
             flash(_("“%(title)s” has been added.", title=talk.title), "success")
             return redirect(url_for("organizers.sessions", slug=conference.slug))
     return render_form(
@@ -111,14 +90,13 @@ def edit_session(conference: Conference, talk_id: int):
             form.validate_on_submit()
             form.form_errors.append(_("A cancelled session cannot be changed."))
     elif form.validate_on_submit() and (values := _form_values(conference, form)) is not None:
-        capacity_changed = values["capacity"] != talk.capacity
         try:
             changes = _changes(talk, values)
             if any(key in changes for key in NOTIFYING) and request.form.get("confirmed") != "yes":
                 # Show who will be told before anything is saved (the edit is undone).
                 notify_count = schedule.count_update_recipients(talk, **changes)
             else:
-                return _save(conference, talk, changes, values["capacity"], capacity_changed)
+                return _save(conference, talk, changes, values["capacity"])
         except schedule.ScheduleError as error:
             form.form_errors.append(str(error))
     talk = db.session.get(Talk, talk_id)
@@ -151,19 +129,8 @@ def cancel_session(conference: Conference, talk_id: int):
     if talk.cancelled:
         flash(_("“%(title)s” was already cancelled.", title=talk.title), "info")
         return redirect(url_for("organizers.sessions", slug=conference.slug))
-    before = _snapshot(talk)
-    notified = schedule.cancel_talk(talk)
+    notified = sessions_ops.cancel_session(current_user, conference, talk)
     talk = db.session.get(Talk, talk_id)
-    audit.log(
-        current_user,
-        "session.cancelled",
-        talk,
-        conference_id=conference.id,
-        summary=talk.title,
-        before={"status": before["status"]},
-        after={"status": talk.status},
-    )
-    db.session.commit()
     flash(
         ngettext(
             "“%(title)s” is cancelled; %(num)d person has been notified.",
@@ -310,30 +277,9 @@ def _refuse_unscheduling():
     )
 
 
-def _save(conference: Conference, talk: Talk, changes: dict, capacity, capacity_changed: bool):
-    talk_id = talk.id
-    before = _snapshot(talk)
-    notified = schedule.update_talk(talk, **changes) if changes else 0
-    promoted = []
-    if capacity_changed:
-        promoted = registration_services.set_talk_capacity(db.session.get(Talk, talk_id), capacity)
-    talk = db.session.get(Talk, talk_id)
-    db.session.refresh(talk)
-    old, new = audit.changed(before, _snapshot(talk))
-    if old or new:
-        summary = talk.title
-        if promoted:
-            summary += " — " + _("%(n)d promoted from the waiting list", n=len(promoted))
-        audit.log(
-            current_user,
-            "session.updated",
-            talk,
-            conference_id=conference.id,
-            summary=summary,
-            before=old,
-            after=new,
-        )
-        db.session.commit()
+def _save(conference: Conference, talk: Talk, changes: dict, capacity):
+    saved = sessions_ops.update_session(current_user, conference, talk, changes, capacity)
+    talk, notified = saved.talk, saved.notified
     flash(
         ngettext(
             "“%(title)s” has been saved; %(num)d person has been notified.",
@@ -344,12 +290,6 @@ def _save(conference: Conference, talk: Talk, changes: dict, capacity, capacity_
         "success",
     )
     return redirect(url_for("organizers.sessions", slug=conference.slug))
-
-
-def _snapshot(talk: Talk) -> dict:
-    values = audit.snapshot(talk, SESSION_AUDIT_FIELDS)
-    values["speaker_ids"] = sorted(speaker.id for speaker in talk.speakers)
-    return values
 
 
 def _card(conference: Conference, talk: Talk, rooms: list[Room]) -> SessionCard:
