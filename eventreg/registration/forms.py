@@ -210,19 +210,26 @@ def question_field(question: Question) -> Field:
             option_widget=CheckboxInput(),
             invalid_choice_message=_l("Please choose among the options."),
         )
+    # Text answers are checked after the blanks are stripped: an answer of only spaces or
+    # line breaks is no answer (InputRequired would accept it and store nothing).
+    text_presence = (
+        [DataRequired(message=_l("Please answer this question."))]
+        if question.required
+        else [Optional()]
+    )
     if question.kind == "long_text":
         return TextAreaField(
             label,
             description=description,
             filters=[clean_text],
-            validators=[*presence, _too_long(LONG_ANSWER_MAX), PlainText()],
+            validators=[*text_presence, _too_long(LONG_ANSWER_MAX), PlainText()],
             render_kw={"maxlength": LONG_ANSWER_MAX, "rows": 4},
         )
     return StringField(
         label,
         description=description,
         filters=[clean_text],
-        validators=[*presence, _too_long(SHORT_ANSWER_MAX), SingleLine()],
+        validators=[*text_presence, _too_long(SHORT_ANSWER_MAX), SingleLine()],
         render_kw={"maxlength": SHORT_ANSWER_MAX},
     )
 

@@ -257,6 +257,19 @@ def test_required_questions_must_be_answered(app, client):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 0
 
 
+@pytest.mark.parametrize("blank", ["   ", "\r", "\r\n", "\u3000"])
+@pytest.mark.parametrize("kind", ["short_text", "long_text"])
+def test_a_blank_answer_to_a_required_text_question_is_refused(app, client, kind, blank):
+    conference = make_conference()
+    diet = add_question(conference, label="Diet", kind=kind, required=True)
+
+    response = register(client, conference, **{f"question_{diet.id}": blank})
+
+    assert response.status_code == 400
+    assert f'id="question_{diet.id}-error"' in response.get_data(as_text=True)
+    assert registration_count() == 0
+
+
 def test_a_choice_that_is_not_offered_is_refused(app, client):
     conference = make_conference()
     language = add_question(
