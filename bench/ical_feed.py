@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from icalendar import Calendar  # noqa: E402
 
 from eventreg import create_app  # noqa: E402
+from eventreg.core.extensions import db  # noqa: E402
 from eventreg.demo import load_synthetic  # noqa: E402
-from eventreg.extensions import db  # noqa: E402
 from eventreg.invites import ical  # noqa: E402
 from eventreg.invites.events import schedule_events  # noqa: E402
 from eventreg.invites.feeds import clear_rendered_cache, refresh_interval  # noqa: E402

@@ -28,11 +28,12 @@ from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eventreg import create_app, notifications  # noqa: E402
+from eventreg import create_app  # noqa: E402
+from eventreg.core.extensions import db  # noqa: E402
 from eventreg.demo import load_synthetic  # noqa: E402
-from eventreg.extensions import db  # noqa: E402
 from eventreg.mail.delivery import deliver_due  # noqa: E402
 from eventreg.mail.models import OutboxMessage  # noqa: E402
+from eventreg.registration import notifications  # noqa: E402
 from eventreg.registration.models import Registration  # noqa: E402
 
 

@@ -37,8 +37,8 @@ from rush_app import FLOOR_TABLE  # noqa: E402
 
 from eventreg import create_app  # noqa: E402
 from eventreg.conferences.models import Conference  # noqa: E402
-from eventreg.db import utcnow  # noqa: E402
-from eventreg.extensions import db  # noqa: E402
+from eventreg.core.db import utcnow  # noqa: E402
+from eventreg.core.extensions import db  # noqa: E402
 from eventreg.mail.models import OutboxMessage  # noqa: E402
 from eventreg.registration.models import Question, Registration  # noqa: E402
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import request
 
 from eventreg import create_app
-from eventreg.extensions import csrf, db
+from eventreg.core.extensions import csrf, db
 
 FLOOR_TABLE = sa.Table(
     "bench_floor_row",

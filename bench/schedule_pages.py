@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eventreg import create_app  # noqa: E402
 from eventreg.conferences.models import Conference  # noqa: E402
-from eventreg.conferences.views import conference_context, get_published_or_404  # noqa: E402
+from eventreg.core.extensions import db  # noqa: E402
 from eventreg.demo import load_synthetic  # noqa: E402
-from eventreg.extensions import db  # noqa: E402
-from eventreg.schedule.views import schedule_context  # noqa: E402
+from eventreg.site.conferences import conference_context, get_published_or_404  # noqa: E402
+from eventreg.site.schedule import schedule_context  # noqa: E402
 
 
 def paired_medians(first: Callable, second: Callable, runs: int, warmup: int):

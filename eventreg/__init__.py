@@ -5,8 +5,8 @@ from pathlib import Path
 from flask import Flask
 
 from eventreg.config import Defaults, load_or_create_secret_key, normalise_database_url
-from eventreg.db import render_migration_type
-from eventreg.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+from eventreg.core.db import render_migration_type
+from eventreg.core.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 

@@ -3,10 +3,15 @@
 import time
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 
+from eventreg.accounts.commands import create_admin
+from eventreg.conferences.models import Conference
+from eventreg.core.extensions import db
 from eventreg.demo import load_demo, load_synthetic
-from eventreg.organizers.commands import create_admin
+from eventreg.mail.cli import record_only
+from eventreg.schedule.services import invite_speakers
 
 
 def register_cli(app: Flask) -> None:
@@ -16,6 +21,7 @@ def register_cli(app: Flask) -> None:
     for command in mail_commands:
         app.cli.add_command(command)
     app.cli.add_command(create_admin)
+    app.cli.add_command(invite_speakers_command)
 
 
 @click.command()
@@ -37,3 +43,15 @@ def demo(sessions: int | None, attendees: int, slug: str | None) -> None:
         click.echo("The demo conference is already there; nothing to do.")
     else:
         click.echo(f"Loaded the demo conference at /c/{conference.slug}/")
+
+
+@click.command("invite-speakers")
+@click.argument("slug")
+def invite_speakers_command(slug: str) -> None:
+    """Send every speaker of a conference the invites for the sessions they speak in."""
+    record_only()
+    conference = db.session.scalar(sa.select(Conference).filter_by(slug=slug))
+    if conference is None:
+        raise click.ClickException(f"no conference with the slug {slug!r}")
+    sent = invite_speakers(conference)
+    click.echo(f"Recorded {sent} speaker invites; they go out with the next delivery.")

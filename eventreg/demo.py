@@ -12,12 +12,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from eventreg.conferences.models import Conference, Room, Track
-from eventreg.db import utcnow
-from eventreg.extensions import db
+from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track, talk_speaker
+from eventreg.core.db import utcnow
+from eventreg.core.extensions import db
+from eventreg.core.timeutil import local_instant
 from eventreg.registration.models import Question, Registration
-from eventreg.schedule.models import Speaker, Talk, talk_speaker
-from eventreg.timeutil import local_instant
 
 DEMO_SLUG = "shenzhen-italy-biotech"
 

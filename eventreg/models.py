@@ -1,18 +1,26 @@
 """Every model in one import, for migrations, the shell and tests."""
 
-from eventreg.api.models import ApiToken
-from eventreg.conferences.models import Conference, Room, Track
+from eventreg.accounts.models import ApiToken, User
+from eventreg.conferences.models import (
+    Conference,
+    ConferenceRole,
+    Room,
+    Speaker,
+    Talk,
+    Track,
+    talk_speaker,
+)
+from eventreg.core.audit import AuditEntry
 from eventreg.invites.models import FeedVersion
 from eventreg.mail.models import OutboxMessage
-from eventreg.organizers.models import (
-    AuditEntry,
+from eventreg.registration.models import (
+    Answer,
     Broadcast,
     BroadcastMessage,
-    ConferenceRole,
-    User,
+    Question,
+    Registration,
+    SessionSignup,
 )
-from eventreg.registration.models import Answer, Question, Registration, SessionSignup
-from eventreg.schedule.models import Speaker, Talk, talk_speaker
 
 __all__ = [
     "Answer",

@@ -6,26 +6,18 @@ from flask import Flask, jsonify, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from eventreg import timeutil
+from eventreg.api import register_api
+from eventreg.core import timeutil
+from eventreg.mail.views import register_dev_mail_page
+from eventreg.organizers.views import bp as organizers_bp
+from eventreg.registration import checkin
+from eventreg.site import register_site
 
 
 def register_web(app: Flask) -> None:
-    from eventreg.conferences.views import bp as conferences_bp
-    from eventreg.organizers.views import bp as organizers_bp
-    from eventreg.registration.views import bp as registration_bp
-    from eventreg.schedule.views import bp as schedule_bp
-
-    app.register_blueprint(conferences_bp)
-    app.register_blueprint(schedule_bp)
-    app.register_blueprint(registration_bp)
-    from eventreg.invites.views import bp as invites_bp
-    from eventreg.mail.views import register_dev_mail_page
-
-    app.register_blueprint(invites_bp)
+    register_site(app)
     register_dev_mail_page(app)
     app.register_blueprint(organizers_bp)
-    from eventreg.api import register_api
-
     register_api(app)
 
     app.jinja_env.globals.update(
@@ -41,6 +33,7 @@ def register_web(app: Flask) -> None:
         html_lang=html_lang,
         language_names=LANGUAGE_NAMES,
         this_page_with=this_page_with,
+        checkin_qr=checkin.checkin_qr,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -15,7 +15,7 @@ from flask import g, request_started
 from hypothesis import settings
 
 from eventreg import create_app
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from tests.mail.smtp import smtp_server  # noqa: F401  (a real SMTP server for any test)
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,11 +4,10 @@ from datetime import date, datetime, time, timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
 
-from eventreg.conferences.models import Conference, Room, Track
-from eventreg.db import utcnow
-from eventreg.extensions import db
-from eventreg.schedule.models import Speaker, Talk
-from eventreg.timeutil import local_instant
+from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track
+from eventreg.core.db import utcnow
+from eventreg.core.extensions import db
+from eventreg.core.timeutil import local_instant
 
 _numbers = count(1)
 

@@ -7,12 +7,11 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from eventreg.conferences.models import Conference
-from eventreg.db import utcnow
+from eventreg.conferences.models import Conference, Speaker, Talk
+from eventreg.core.db import utcnow
+from eventreg.core.extensions import db
 from eventreg.demo import DEMO_SLUG
-from eventreg.extensions import db
 from eventreg.registration.models import Registration
-from eventreg.schedule.models import Speaker, Talk
 from tests.conftest import ROOT
 
 

@@ -9,9 +9,9 @@ import pytest
 from jsonschema import Draft6Validator, FormatChecker
 from lxml import etree
 
-from eventreg.extensions import db
+from eventreg.conferences.models import Talk
+from eventreg.core.extensions import db
 from eventreg.schedule.frab import acronym_for
-from eventreg.schedule.models import Talk
 from tests.factories import make_conference, make_room, make_speaker, make_talk, make_track
 
 # Kept with their provenance beside the repository, never copied into it.

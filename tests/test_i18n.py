@@ -11,7 +11,7 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration.models import Registration
 from tests.conftest import csrf_token_from

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import make_url
 
 from eventreg.config import normalise_database_url
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from tests.conftest import make_test_app
 
 

@@ -7,9 +7,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from eventreg.extensions import db
-from eventreg.schedule.models import Talk
-from eventreg.timeutil import local_instant
+from eventreg.conferences.models import Talk
+from eventreg.core.extensions import db
+from eventreg.core.timeutil import local_instant
 from tests.factories import make_conference, make_room, make_talk
 
 ROME = ZoneInfo("Europe/Rome")

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 import lxml.html
 import pytest
 
-from eventreg.db import utcnow
-from eventreg.extensions import db
-from eventreg.schedule.models import Talk
+from eventreg.conferences.models import Talk
+from eventreg.core.db import utcnow
+from eventreg.core.extensions import db
 from tests.conftest import count_queries
 from tests.factories import (
     make_conference,

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask, request
 from flask_babel import Babel, refresh
 
-from eventreg.timeutil import (
+from eventreg.core.timeutil import (
     format_clock,
     format_clock_range,
     format_clock_with_zone,

@@ -3,7 +3,7 @@
 from flask import Blueprint, Response, jsonify
 
 from eventreg.conferences.models import Conference
-from eventreg.conferences.views import get_published_or_404
+from eventreg.conferences.services import get_published_or_404
 from eventreg.schedule.frab import build_schedule, schedule_json, schedule_xml
 
 bp = Blueprint("frab", __name__, url_prefix="/c/<slug>")

@@ -1,6 +1,6 @@
 """The organizer API under ``/api/v1/manage``: sessions and registrations, by token.
 
-A request carries ``Authorization: Bearer <token>`` (see :mod:`eventreg.api.tokens`) and
+A request carries ``Authorization: Bearer <token>`` (see :mod:`eventreg.accounts.api_tokens`) and
 acts with the rights of the token's account: a conference it has no role in does not
 exist for it (404), check-in staff may not organize (403). Writes go through the same
 services as the workspace forms, which check conflicts and notify attendees and speakers,
@@ -17,7 +17,7 @@ from spectree import Response
 from spectree.models import SecurityScheme, SecuritySchemeData
 from sqlalchemy.orm import selectinload
 
-from eventreg.api import tokens
+from eventreg.accounts import api_tokens as tokens
 from eventreg.api.public import api_error, room_json, spec, track_json
 from eventreg.api.schemas import (
     Error,
@@ -29,14 +29,13 @@ from eventreg.api.schemas import (
     SessionCreate,
     SessionUpdate,
 )
-from eventreg.conferences.models import Conference, Room, Track
-from eventreg.extensions import csrf, db
-from eventreg.organizers import attendees
-from eventreg.organizers import sessions as sessions_ops
-from eventreg.organizers.auth import conferences_visible_to, role_in
+from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track
+from eventreg.conferences.roles import conferences_visible_to, role_in
+from eventreg.core.extensions import csrf, db
+from eventreg.registration import reports as attendees
 from eventreg.registration.models import Registration
+from eventreg.schedule import changes as sessions_ops
 from eventreg.schedule import services as schedule
-from eventreg.schedule.models import Speaker, Talk
 
 bp = Blueprint("api_manage", __name__, url_prefix="/api/v1/manage")
 csrf.exempt(bp)

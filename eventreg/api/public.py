@@ -28,10 +28,9 @@ from eventreg.api.schemas import (
     SyncQuery,
     TrackList,
 )
-from eventreg.conferences.models import Conference, Room, Track
-from eventreg.extensions import csrf, db
-from eventreg.schedule.models import Speaker, Talk, talk_speaker
-from eventreg.timeutil import local_instant
+from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track, talk_speaker
+from eventreg.core.extensions import csrf, db
+from eventreg.core.timeutil import local_instant
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 # Read-only and cookie-less: nothing here can be forged across sites.

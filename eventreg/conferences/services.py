@@ -1,4 +1,4 @@
-"""Running a conference: its details, rooms, tracks, speakers and registration questions.
+"""Running a conference: its details, roles, rooms, tracks and speakers.
 
 Plain functions that the workspace views, the API and the command line all call. Each one
 checks its input (raising ``Invalid`` with a message per field), writes the change together
@@ -9,20 +9,28 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import abort
 from flask_babel import gettext as _
 from slugify import slugify
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
-from eventreg.conferences.models import COLOR_PATTERN, Conference, Room, Track
-from eventreg.extensions import db
-from eventreg.organizers import audit
-from eventreg.organizers.errors import Invalid
-from eventreg.organizers.models import ConferenceRole, User
-from eventreg.organizers.services import normalise_email
-from eventreg.registration import services as registration
-from eventreg.registration.models import QUESTION_KINDS, Answer, Question
-from eventreg.schedule.models import Speaker, Talk, talk_speaker
-from eventreg.timeutil import is_valid_timezone, local_instant
+from eventreg.accounts.models import User
+from eventreg.conferences.models import (
+    COLOR_PATTERN,
+    Conference,
+    ConferenceRole,
+    Room,
+    Speaker,
+    Talk,
+    Track,
+    talk_speaker,
+)
+from eventreg.core import audit
+from eventreg.core.emails import normalise_email
+from eventreg.core.errors import Invalid
+from eventreg.core.extensions import db
+from eventreg.core.timeutil import is_valid_timezone, local_instant
 
 CONFERENCE_FIELDS = (
     "title",
@@ -43,8 +51,6 @@ CONFERENCE_FIELDS = (
 ROOM_FIELDS = ("name", "description", "seats", "position")
 TRACK_FIELDS = ("name", "description", "color")
 SPEAKER_FIELDS = ("name", "title", "affiliation", "bio", "email")
-QUESTION_FIELDS = ("label", "help_text", "kind", "required", "choices", "position")
-CHOICE_KINDS = ("single_choice", "multiple_choice")
 
 # The longest value each text column holds; longer input is refused, never truncated.
 MAX_LENGTHS = {
@@ -61,22 +67,35 @@ MAX_LENGTHS = {
     "bio": 20000,
     "privacy_notice": 20000,
 }
-MAX_CHOICE_LENGTH = 200
 
 
 # --- conferences ------------------------------------------------------------------------
 
 
+def get_published_or_404(slug: str, *related) -> Conference:
+    """The published conference at ``slug``, with the ``related`` collections (for example
+    ``Conference.tracks``) loaded alongside; drafts and unknown slugs are a 404
+    (the same answer, so that a draft's address reveals nothing)."""
+    conference = db.session.scalar(
+        sa.select(Conference)
+        .filter_by(slug=slug, published=True)
+        .options(*(selectinload(relationship) for relationship in related))
+    )
+    if conference is None:
+        abort(404)
+    return conference
+
+
 def create_conference(actor: User, **values) -> Conference:
     """A new draft conference; its creator becomes one of its organizers."""
-    values = _clean_conference(values, existing=None)
+    values = clean_conference(values, existing=None)
     conference = Conference(published=False, **values)
     db.session.add(conference)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise _slug_taken(values["slug"]) from None
+        raise slug_taken(values["slug"]) from None
     if not actor.is_admin:
         db.session.add(
             ConferenceRole(user_id=actor.id, conference_id=conference.id, role="organizer")
@@ -91,36 +110,6 @@ def create_conference(actor: User, **values) -> Conference:
     )
     db.session.commit()
     return conference
-
-
-def update_conference(actor: User, conference: Conference, **values) -> Conference:
-    """Change a conference's details. A new capacity takes effect at once: raising it gives
-    the freed seats to the waiting list in the same transaction."""
-    values = _clean_conference(values, existing=conference)
-    before = audit.snapshot(conference, CONFERENCE_FIELDS)
-    try:
-        with registration.conference_write(conference.id) as locked:
-            for field, value in values.items():
-                setattr(locked, field, value)
-            db.session.flush()
-            promoted = registration.promote_waiting(locked)
-            old, new = audit.changed(before, audit.snapshot(locked, CONFERENCE_FIELDS))
-            if new:
-                summary = locked.title
-                if promoted:
-                    summary += " — " + _("%(n)d promoted from the waiting list", n=len(promoted))
-                audit.log(
-                    actor,
-                    "conference.updated",
-                    locked,
-                    conference_id=locked.id,
-                    summary=summary,
-                    before=old,
-                    after=new,
-                )
-    except IntegrityError:
-        raise _slug_taken(values["slug"]) from None
-    return locked
 
 
 def set_published(actor: User, conference: Conference, published: bool) -> Conference:
@@ -140,7 +129,7 @@ def set_published(actor: User, conference: Conference, published: bool) -> Confe
     return conference
 
 
-def _clean_conference(values: dict, existing: Conference | None) -> dict:
+def clean_conference(values: dict, existing: Conference | None) -> dict:
     unknown = set(values) - set(CONFERENCE_FIELDS)
     if unknown:
         raise TypeError(f"unknown conference fields: {sorted(unknown)}")
@@ -148,7 +137,7 @@ def _clean_conference(values: dict, existing: Conference | None) -> dict:
     cleaned = {field: values.get(field) for field in CONFERENCE_FIELDS}
     for field in ("title", "description", "venue", "address", "organizer_name", "privacy_notice"):
         cleaned[field] = (cleaned[field] or "").strip()
-    _check_lengths(cleaned, errors)
+    check_lengths(cleaned, errors)
     if not cleaned["title"]:
         errors["title"] = _("Give the conference a title.")
 
@@ -162,7 +151,7 @@ def _clean_conference(values: dict, existing: Conference | None) -> dict:
     elif "slug" not in errors:
         clash = db.session.scalar(sa.select(Conference).filter_by(slug=slug))
         if clash is not None and clash is not existing:
-            errors["slug"] = _slug_taken(slug, clash).errors["slug"]
+            errors["slug"] = slug_taken(slug, clash).errors["slug"]
     cleaned["slug"] = slug
 
     zone = (cleaned["timezone"] or "").strip()
@@ -242,7 +231,7 @@ def _check_sessions_still_fit(conference: Conference, cleaned: dict) -> dict[str
     return {}
 
 
-def _slug_taken(slug: str, clash: Conference | None = None) -> Invalid:
+def slug_taken(slug: str, clash: Conference | None = None) -> Invalid:
     if clash is None:
         clash = db.session.scalar(sa.select(Conference).filter_by(slug=slug))
     title = clash.title if clash else slug
@@ -257,20 +246,20 @@ def _slug_taken(slug: str, clash: Conference | None = None) -> Invalid:
     )
 
 
-def _check_lengths(values: dict, errors: dict[str, str]) -> None:
+def check_lengths(values: dict, errors: dict[str, str]) -> None:
     for field, value in values.items():
         limit = MAX_LENGTHS.get(field)
         if limit and isinstance(value, str) and len(value) > limit:
             errors[field] = _("Use at most %(n)d characters.", n=limit)
 
 
-# --- rooms, tracks, speakers and questions ------------------------------------------------
+# --- rooms, tracks and speakers ------------------------------------------------
 
 
 def save_room(actor: User, conference: Conference, room: Room | None = None, **values) -> Room:
     errors: dict[str, str] = {}
-    values = _strip(values, ROOM_FIELDS)
-    _check_lengths(values, errors)
+    values = strip_fields(values, ROOM_FIELDS)
+    check_lengths(values, errors)
     if not values["name"]:
         errors["name"] = _("Give the room a name.")
     seats = values.get("seats")
@@ -280,7 +269,7 @@ def save_room(actor: User, conference: Conference, room: Room | None = None, **v
     _check_unique_name(Room, conference, room, values["name"], errors)
     if errors:
         raise Invalid(errors)
-    return _save(actor, conference, Room, room, values, ROOM_FIELDS, values["name"])
+    return save_audited(actor, conference, Room, room, values, ROOM_FIELDS, values["name"])
 
 
 def delete_room(actor: User, conference: Conference, room: Room) -> None:
@@ -295,13 +284,13 @@ def delete_room(actor: User, conference: Conference, room: Room) -> None:
                 )
             }
         )
-    _delete(actor, conference, room, ROOM_FIELDS, room.name)
+    delete_audited(actor, conference, room, ROOM_FIELDS, room.name)
 
 
 def save_track(actor: User, conference: Conference, track: Track | None = None, **values) -> Track:
     errors: dict[str, str] = {}
-    values = _strip(values, TRACK_FIELDS)
-    _check_lengths(values, errors)
+    values = strip_fields(values, TRACK_FIELDS)
+    check_lengths(values, errors)
     if not values["name"]:
         errors["name"] = _("Give the track a name.")
     values["color"] = values["color"] or "#5a6b7b"
@@ -311,20 +300,20 @@ def save_track(actor: User, conference: Conference, track: Track | None = None, 
     if errors:
         raise Invalid(errors)
     values["color"] = values["color"].lower()
-    return _save(actor, conference, Track, track, values, TRACK_FIELDS, values["name"])
+    return save_audited(actor, conference, Track, track, values, TRACK_FIELDS, values["name"])
 
 
 def delete_track(actor: User, conference: Conference, track: Track) -> None:
     """Sessions of a deleted track keep their place in the schedule, without a track."""
-    _delete(actor, conference, track, TRACK_FIELDS, track.name)
+    delete_audited(actor, conference, track, TRACK_FIELDS, track.name)
 
 
 def save_speaker(
     actor: User, conference: Conference, speaker: Speaker | None = None, **values
 ) -> Speaker:
     errors: dict[str, str] = {}
-    values = _strip(values, SPEAKER_FIELDS)
-    _check_lengths(values, errors)
+    values = strip_fields(values, SPEAKER_FIELDS)
+    check_lengths(values, errors)
     if not values["name"]:
         errors["name"] = _("Give the speaker's name.")
     if values["email"]:
@@ -336,7 +325,7 @@ def save_speaker(
         values["email"] = None
     if errors:
         raise Invalid(errors)
-    return _save(actor, conference, Speaker, speaker, values, SPEAKER_FIELDS, values["name"])
+    return save_audited(actor, conference, Speaker, speaker, values, SPEAKER_FIELDS, values["name"])
 
 
 def delete_speaker(actor: User, conference: Conference, speaker: Speaker) -> None:
@@ -353,55 +342,10 @@ def delete_speaker(actor: User, conference: Conference, speaker: Speaker) -> Non
                 )
             }
         )
-    _delete(actor, conference, speaker, SPEAKER_FIELDS, speaker.name)
+    delete_audited(actor, conference, speaker, SPEAKER_FIELDS, speaker.name)
 
 
-def save_question(
-    actor: User, conference: Conference, question: Question | None = None, **values
-) -> Question:
-    errors: dict[str, str] = {}
-    values = _strip(values, QUESTION_FIELDS)
-    _check_lengths(values, errors)
-    if not values["label"]:
-        errors["label"] = _("Write the question.")
-    if values["kind"] not in QUESTION_KINDS:
-        errors["kind"] = _("Choose one of the kinds of question.")
-    choices = [str(choice).strip() for choice in values.get("choices") or []]
-    choices = [choice for choice in choices if choice]
-    if values["kind"] in CHOICE_KINDS:
-        if len(choices) < 2:
-            errors["choices"] = _("Give at least two choices, one per line.")
-        elif len(set(choices)) != len(choices):
-            errors["choices"] = _("Each choice can appear only once.")
-        elif any(len(choice) > MAX_CHOICE_LENGTH for choice in choices):
-            errors["choices"] = _(
-                "Each choice can have at most %(n)d characters.", n=MAX_CHOICE_LENGTH
-            )
-    else:
-        choices = []
-    values["choices"] = choices
-    values["required"] = bool(values.get("required"))
-    values["position"] = values.get("position") or 0
-    if errors:
-        raise Invalid(errors)
-    return _save(actor, conference, Question, question, values, QUESTION_FIELDS, values["label"])
-
-
-def delete_question(actor: User, conference: Conference, question: Question) -> None:
-    answered = db.session.scalar(sa.select(Answer.id).filter_by(question_id=question.id).limit(1))
-    if answered is not None:
-        raise Invalid(
-            {
-                "": _(
-                    "Attendees have answered “%(label)s”; it can no longer be deleted.",
-                    label=question.label,
-                )
-            }
-        )
-    _delete(actor, conference, question, QUESTION_FIELDS, question.label)
-
-
-def _strip(values: dict, fields: tuple[str, ...]) -> dict:
+def strip_fields(values: dict, fields: tuple[str, ...]) -> dict:
     unknown = set(values) - set(fields)
     if unknown:
         raise TypeError(f"unknown fields: {sorted(unknown)}")
@@ -420,7 +364,7 @@ def _check_unique_name(model, conference, existing, name: str, errors: dict[str,
         errors["name"] = _("This conference already has one called “%(name)s”.", name=name)
 
 
-def _save(actor, conference, model, obj, values: dict, fields: tuple[str, ...], label: str):
+def save_audited(actor, conference, model, obj, values: dict, fields: tuple[str, ...], label: str):
     kind = model.__name__.lower()
     before = audit.snapshot(obj, fields) if obj is not None else None
     if obj is None:
@@ -457,7 +401,7 @@ def _save(actor, conference, model, obj, values: dict, fields: tuple[str, ...], 
     return obj
 
 
-def _delete(actor, conference, obj, fields: tuple[str, ...], label: str) -> None:
+def delete_audited(actor, conference, obj, fields: tuple[str, ...], label: str) -> None:
     kind = type(obj).__name__.lower()
     audit.log(
         actor,
@@ -471,92 +415,21 @@ def _delete(actor, conference, obj, fields: tuple[str, ...], label: str) -> None
     db.session.commit()
 
 
-# --- next year's edition ------------------------------------------------------------------
-
-
-def duplicate_conference(
-    actor: User, source: Conference, *, title: str, slug: str, start_date: date
-) -> Conference:
-    """A draft copy of ``source`` starting on ``start_date``: its rooms, tracks, speakers,
-    questions and sessions come along, every date moved by the same number of days (wall-clock
-    times stay as they were, across DST changes too). Registrations and roles do not come
-    along, except that the person copying becomes an organizer of the copy."""
-    if not isinstance(start_date, date):
-        raise Invalid({"start_date": _("Give the first day of the new conference.")})
-    shift = start_date - source.start_date
-    tz = source.tz
-    values = _fields(source, CONFERENCE_FIELDS)
-    values.update(
-        title=title,
-        slug=slug,
-        start_date=start_date,
-        end_date=source.end_date + shift,
-        registration_opens_at=_shift(source.registration_opens_at, shift, tz),
-        registration_closes_at=_shift(source.registration_closes_at, shift, tz),
-    )
-    cleaned = _clean_conference(values, existing=None)
-    copy = Conference(published=False, **cleaned)
-    db.session.add(copy)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise _slug_taken(cleaned["slug"]) from None
-
-    rooms = {room.id: _copy(room, copy, ROOM_FIELDS) for room in source.rooms}
-    tracks = {track.id: _copy(track, copy, TRACK_FIELDS) for track in source.tracks}
-    source_speakers = db.session.scalars(sa.select(Speaker).filter_by(conference_id=source.id))
-    speakers = {speaker.id: _copy(speaker, copy, SPEAKER_FIELDS) for speaker in source_speakers}
-    for question in db.session.scalars(sa.select(Question).filter_by(conference_id=source.id)):
-        _copy(question, copy, QUESTION_FIELDS)
-    talks = db.session.scalars(sa.select(Talk).filter_by(conference_id=source.id)).all()
-    for talk in talks:
-        db.session.add(
-            Talk(
-                conference=copy,
-                title=talk.title,
-                abstract=talk.abstract,
-                kind=talk.kind,
-                start_at=_shift(talk.start_at, shift, tz),
-                end_at=_shift(talk.end_at, shift, tz),
-                room=rooms.get(talk.room_id),
-                track=tracks.get(talk.track_id),
-                capacity=talk.capacity,
-                status="scheduled",
-                speakers=[speakers[speaker.id] for speaker in talk.speakers],
-            )
-        )
-    if not actor.is_admin:
-        db.session.add(ConferenceRole(user_id=actor.id, conference_id=copy.id, role="organizer"))
-    db.session.flush()
-    audit.log(
-        actor,
-        "conference.duplicated",
-        copy,
-        conference_id=copy.id,
-        summary=_("Copied from “%(title)s”", title=source.title),
-        before={"source": source.slug, "source_start_date": source.start_date.isoformat()},
-        after=audit.snapshot(copy, CONFERENCE_FIELDS),
-    )
-    db.session.commit()
-    return copy
-
-
-def _copy(obj, conference: Conference, fields: tuple[str, ...]):
+def copy_row(obj, conference: Conference, fields: tuple[str, ...]):
     """A new row like ``obj`` in ``conference``, added to the session at once."""
-    twin = type(obj)(conference_id=conference.id, **_fields(obj, fields))
+    twin = type(obj)(conference_id=conference.id, **field_values(obj, fields))
     db.session.add(twin)
     return twin
 
 
-def _fields(obj, fields: tuple[str, ...]) -> dict:
+def field_values(obj, fields: tuple[str, ...]) -> dict:
     values = {field: getattr(obj, field) for field in fields}
     if "choices" in values:
         values["choices"] = list(values["choices"] or [])
     return values
 
 
-def _shift(instant: datetime | None, days: timedelta, tz: ZoneInfo) -> datetime | None:
+def shift_instant(instant: datetime | None, days: timedelta, tz: ZoneInfo) -> datetime | None:
     """The same wall-clock time ``days`` later in ``tz``."""
     if instant is None:
         return None

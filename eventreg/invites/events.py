@@ -14,13 +14,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from eventreg.conferences.models import Conference, Room
-from eventreg.extensions import db
+from eventreg.conferences.models import Conference, Room, Speaker, Talk, talk_speaker
+from eventreg.core.extensions import db
+from eventreg.core.links import public_url, url_builder
+from eventreg.core.timeutil import format_day, local_instant
 from eventreg.invites.ical import CalendarEvent
-from eventreg.mail.links import public_url, url_builder
-from eventreg.registration.models import Registration, SessionSignup
-from eventreg.schedule.models import Speaker, Talk, talk_speaker
-from eventreg.timeutil import format_day, local_instant
 
 # The conference event's hours when no session has been scheduled yet.
 DEFAULT_DAY_START = time(9, 0)
@@ -279,20 +277,13 @@ def talk_feed_events(conference: Conference, talk_id: int) -> list[CalendarEvent
     return [session_event(f, wording) for f in _load_facts(conference, Talk.id == talk_id)]
 
 
-def agenda_events(registration: Registration | None) -> list[CalendarEvent]:
-    """A person's calendar: the conference while they hold a seat, and the sessions in
-    which they hold a seat. Cancelled or erased registrations have nothing in it."""
-    if registration is None or registration.status == "cancelled" or registration.erased_at:
-        return []
-    conference = registration.conference
-    events = []
-    if registration.status == "confirmed":
-        events.append(conference_event(conference))
-    seats = sa.select(SessionSignup.talk_id).where(
-        SessionSignup.registration_id == registration.id,
-        SessionSignup.status == "confirmed",
-    )
+def agenda_events(
+    conference: Conference, *, with_conference: bool, talk_ids: sa.Select | list[int]
+) -> list[CalendarEvent]:
+    """A person's calendar: the conference (while they hold a seat) and the sessions with
+    ``talk_ids`` (those in which they hold a seat; the registration rules say which)."""
+    events = [conference_event(conference)] if with_conference else []
     wording = Wording(conference)
-    for facts in _load_facts(conference, Talk.id.in_(seats)):
+    for facts in _load_facts(conference, Talk.id.in_(talk_ids)):
         events.append(session_event(facts, wording))
     return events

@@ -14,8 +14,8 @@ from flask import Response, current_app, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.http import is_resource_modified
 
-from eventreg.db import begin_write, utcnow
-from eventreg.extensions import db
+from eventreg.core.db import begin_write, utcnow
+from eventreg.core.extensions import db
 from eventreg.invites import ical
 from eventreg.invites.ical import CalendarEvent
 from eventreg.invites.models import FeedVersion

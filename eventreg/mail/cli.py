@@ -1,19 +1,15 @@
-"""Mail commands: ``flask --app eventreg deliver-mail [--loop]``, ``resend-mail``,
-``invite-speakers``."""
+"""Mail commands: ``flask --app eventreg deliver-mail [--loop]`` and ``resend-mail``."""
 
 import logging
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 
-from eventreg.conferences.models import Conference
-from eventreg.extensions import db
 from eventreg.mail.delivery import deliver_due, deliver_forever
 from eventreg.mail.outbox import resend
 
 
-def _record_only() -> None:
+def record_only() -> None:
     """A command that records mail must not start the in-process sender: the process ends
     with the command and would cut a delivery short (its lease would then hold the
     messages back for MAIL_LEASE_SECONDS). Workers and the web server deliver them."""
@@ -46,24 +42,10 @@ def deliver_mail(loop: bool, interval: float | None) -> None:
 @click.argument("message_id", type=int)
 def resend_mail(message_id: int) -> None:
     """Queue a failed outbox message (by its id) for delivery again."""
-    _record_only()
+    record_only()
     if not resend(message_id):
         raise click.ClickException(f"outbox message {message_id} has not failed; nothing to do")
     click.echo(f"Message {message_id} is queued again.")
 
 
-@click.command("invite-speakers")
-@click.argument("slug")
-def invite_speakers_command(slug: str) -> None:
-    """Send every speaker of a conference the invites for the sessions they speak in."""
-    from eventreg.schedule.services import invite_speakers
-
-    _record_only()
-    conference = db.session.scalar(sa.select(Conference).filter_by(slug=slug))
-    if conference is None:
-        raise click.ClickException(f"no conference with the slug {slug!r}")
-    sent = invite_speakers(conference)
-    click.echo(f"Recorded {sent} speaker invites; they go out with the next delivery.")
-
-
-COMMANDS = [deliver_mail, resend_mail, invite_speakers_command]
+COMMANDS = [deliver_mail, resend_mail]

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from eventreg.db import begin_write, utcnow
-from eventreg.extensions import db
+from eventreg.core.db import begin_write, utcnow
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
 from eventreg.mail.outbox import sender_address
 from eventreg.mail.transports import ClaimedMessage, DeliveryError, transport_for

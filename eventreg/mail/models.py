@@ -5,8 +5,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from eventreg.db import UTCDateTime, utcnow
-from eventreg.extensions import db
+from eventreg.core.db import UTCDateTime, utcnow
+from eventreg.core.extensions import db
 
 OUTBOX_STATUSES = ("pending", "sent", "failed")
 

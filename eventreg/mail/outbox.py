@@ -11,8 +11,8 @@ from email.utils import formatdate, make_msgid, parseaddr
 import sqlalchemy as sa
 from flask import current_app
 
-from eventreg.db import utcnow
-from eventreg.extensions import db
+from eventreg.core.db import utcnow
+from eventreg.core.extensions import db
 from eventreg.mail.compose import WIRE_POLICY
 from eventreg.mail.models import OutboxMessage
 

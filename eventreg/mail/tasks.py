@@ -5,7 +5,7 @@ lost, repeated or late task can never lose or duplicate mail. It is queued after
 commit that recorded mail, and the beat schedule queues it every ``CELERY_SWEEP_SECONDS``
 for retries and for commits whose trigger did not reach the broker.
 
-Start workers with ``celery -A eventreg.mail.celery_worker worker --beat`` (one beat in the
+Start workers with ``celery -A eventreg.worker worker --beat`` (one beat in the
 whole deployment; further workers without ``--beat``).
 """
 

@@ -12,7 +12,7 @@ from io import BytesIO
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, current_app, render_template, send_file
 
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
 from eventreg.mail.transports import outbox_directory
 

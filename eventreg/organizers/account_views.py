@@ -6,18 +6,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from wtforms.fields import SelectChoice
 
-from eventreg.conferences.models import Conference
-from eventreg.extensions import db, limiter
-from eventreg.organizers import services
-from eventreg.organizers.auth import (
-    conferences_visible_to,
-    is_local_url,
-    public,
-    require_admin,
-    require_login,
-)
+from eventreg.accounts import services
+from eventreg.accounts.models import User
+from eventreg.conferences import roles
+from eventreg.conferences.models import Conference, ConferenceRole
+from eventreg.conferences.roles import conferences_visible_to
+from eventreg.core.audit import AuditEntry
+from eventreg.core.errors import Invalid
+from eventreg.core.extensions import db, limiter
+from eventreg.organizers.auth import is_local_url, public, require_admin, require_login
 from eventreg.organizers.blueprint import bp
-from eventreg.organizers.errors import Invalid
 from eventreg.organizers.forms import (
     EditUserForm,
     ForgotPasswordForm,
@@ -27,7 +25,6 @@ from eventreg.organizers.forms import (
     PasswordChangeForm,
     SetPasswordForm,
 )
-from eventreg.organizers.models import AuditEntry, ConferenceRole, User
 
 
 def show_errors(form, error: Invalid) -> None:
@@ -228,7 +225,7 @@ def grant_role(user_id: int):
     _fill_conference_choices(form)
     if form.validate_on_submit():
         conference = db.get_or_404(Conference, form.conference_id.data)
-        services.grant_role(current_user, user, conference, form.role.data)
+        roles.grant_role(current_user, user, conference, form.role.data)
         flash(
             _("%(email)s now has a role in %(title)s.", email=user.email, title=conference.title),
             "success",
@@ -245,7 +242,7 @@ def grant_role(user_id: int):
 def revoke_role(user_id: int, conference_id: int):
     user = db.get_or_404(User, user_id)
     conference = db.get_or_404(Conference, conference_id)
-    services.revoke_role(current_user, user, conference)
+    roles.revoke_role(current_user, user, conference)
     flash(
         _("%(email)s no longer has a role in %(title)s.", email=user.email, title=conference.title),
         "success",

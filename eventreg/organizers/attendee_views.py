@@ -9,14 +9,14 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from eventreg.conferences.models import Conference
-from eventreg.extensions import db
-from eventreg.organizers import attendees, audit
+from eventreg.conferences.models import Conference, Talk
+from eventreg.core import audit
+from eventreg.core.extensions import db
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
+from eventreg.registration import reports as attendees
 from eventreg.registration import services as registration_services
 from eventreg.registration.models import REGISTRATION_STATUSES, Registration
-from eventreg.schedule.models import Talk
 
 PAGE_SIZE = 50
 

@@ -23,10 +23,11 @@ from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from eventreg.accounts.models import User
+from eventreg.accounts.passwords import password_fingerprint
 from eventreg.conferences.models import Conference
-from eventreg.extensions import db, login_manager
-from eventreg.organizers.models import ConferenceRole, User
-from eventreg.organizers.passwords import password_fingerprint
+from eventreg.conferences.roles import role_in
+from eventreg.core.extensions import db, login_manager
 
 ACCESS_LEVELS = ("public", "staff", "admin", "creator", "organizer", "checkin")
 
@@ -91,14 +92,6 @@ def require_creator(view):
     return _mark(login_required(checked), "creator")
 
 
-def role_in(user: User, conference: Conference) -> str | None:
-    if user.is_admin:
-        return "organizer"
-    return db.session.scalar(
-        sa.select(ConferenceRole.role).filter_by(user_id=user.id, conference_id=conference.id)
-    )
-
-
 def require_conference_role(conference: Conference | None, roles: tuple[str, ...]) -> Conference:
     """Stop the request unless the current user holds one of ``roles`` in the conference:
     404 without any role there (or no such conference), 403 with a role not in ``roles``."""
@@ -127,19 +120,3 @@ def conference_view(*roles: str):
         return _mark(login_required(checked), level)
 
     return decorate
-
-
-def conferences_visible_to(user: User) -> list[tuple[Conference, str]]:
-    """The conferences the user works on, with their role, newest first."""
-    if user.is_admin:
-        conferences = db.session.scalars(
-            sa.select(Conference).order_by(Conference.start_date.desc())
-        ).all()
-        return [(conference, "organizer") for conference in conferences]
-    rows = db.session.execute(
-        sa.select(Conference, ConferenceRole.role)
-        .join(ConferenceRole, ConferenceRole.conference_id == Conference.id)
-        .where(ConferenceRole.user_id == user.id)
-        .order_by(Conference.start_date.desc())
-    ).all()
-    return [(conference, role) for conference, role in rows]

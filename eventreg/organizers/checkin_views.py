@@ -5,9 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from eventreg.conferences.models import Conference
-from eventreg.organizers import checkin
-from eventreg.organizers.auth import conference_view, role_in
+from eventreg.conferences.roles import role_in
+from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
+from eventreg.registration import checkin
 
 
 @bp.get("/c/<slug>/checkin")

@@ -12,12 +12,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from eventreg.conferences import services
-from eventreg.conferences.models import Conference, Room, Track
-from eventreg.extensions import db
+from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track
+from eventreg.core.audit import AuditEntry
+from eventreg.core.errors import Invalid
+from eventreg.core.extensions import db
 from eventreg.organizers.account_views import render_form, show_errors
 from eventreg.organizers.auth import conference_view, require_creator
 from eventreg.organizers.blueprint import bp
-from eventreg.organizers.errors import Invalid
 from eventreg.organizers.forms import (
     QUESTION_KIND_LABELS,
     ConferenceForm,
@@ -27,9 +28,9 @@ from eventreg.organizers.forms import (
     SpeakerForm,
     TrackForm,
 )
-from eventreg.organizers.models import AuditEntry
+from eventreg.registration import questions
 from eventreg.registration.models import Question
-from eventreg.schedule.models import Speaker, Talk
+from eventreg.schedule import conference_changes
 
 AUDIT_PAGE_SIZE = 50
 
@@ -76,7 +77,7 @@ def edit_conference(conference: Conference):
                 field.data = field.data.astimezone(conference.tz).replace(tzinfo=None)
     if form.validate_on_submit():
         try:
-            conference = services.update_conference(
+            conference = conference_changes.update_conference(
                 current_user, conference, **_conference_values(form)
             )
         except Invalid as error:
@@ -117,7 +118,7 @@ def duplicate(conference: Conference):
         form.start_date.data = conference.start_date.replace(year=conference.start_date.year + 1)
     if form.validate_on_submit():
         try:
-            copy = services.duplicate_conference(
+            copy = conference_changes.duplicate_conference(
                 current_user,
                 conference,
                 title=form.title.data,
@@ -215,9 +216,9 @@ SECTIONS = {
         "questions",
         Question,
         QuestionForm,
-        services.save_question,
-        services.delete_question,
-        services.QUESTION_FIELDS,
+        questions.save_question,
+        questions.delete_question,
+        questions.QUESTION_FIELDS,
         (Question.position, Question.id),
     ),
 }

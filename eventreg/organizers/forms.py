@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
-from eventreg.organizers.services import MAX_PASSWORD_LENGTH
+from eventreg.accounts.services import MAX_PASSWORD_LENGTH
 
 QUESTION_KIND_LABELS = {
     "short_text": _l("Short text"),

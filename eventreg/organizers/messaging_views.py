@@ -6,16 +6,15 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from eventreg.conferences.models import Conference
-from eventreg.extensions import db
-from eventreg.organizers import messaging
+from eventreg.conferences.models import Conference, Talk
+from eventreg.core.errors import Invalid
+from eventreg.core.extensions import db
 from eventreg.organizers.account_views import render_form, show_errors
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
-from eventreg.organizers.errors import Invalid
 from eventreg.organizers.forms import BroadcastForm
-from eventreg.organizers.models import Broadcast
-from eventreg.schedule.models import Talk
+from eventreg.registration import broadcasts as messaging
+from eventreg.registration.models import Broadcast
 
 
 @bp.route("/c/<slug>/messages", methods=["GET", "POST"])

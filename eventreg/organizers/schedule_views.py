@@ -15,18 +15,17 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from eventreg.conferences.models import Conference, Room, Track
-from eventreg.extensions import db
-from eventreg.organizers import sessions as sessions_ops
+from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track
+from eventreg.core.extensions import db
+from eventreg.core.timeutil import clock_span, format_day, local_instant
 from eventreg.organizers.account_views import render_form
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.forms import SESSION_KIND_LABELS, SessionForm
+from eventreg.schedule import changes as sessions_ops
 from eventreg.schedule import conflicts
 from eventreg.schedule import services as schedule
 from eventreg.schedule.grid import SessionCard, build_days
-from eventreg.schedule.models import Speaker, Talk
-from eventreg.timeutil import clock_span, format_day, local_instant
 
 # Changes that reach people's calendars, so the organizer confirms them first.
 NOTIFYING = ("start_at", "room", "title", "abstract", "speakers")

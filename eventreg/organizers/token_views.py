@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from eventreg.api import tokens
+from eventreg.accounts import api_tokens as tokens
 from eventreg.organizers.auth import require_login
 from eventreg.organizers.blueprint import bp
 

@@ -5,10 +5,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from eventreg.conferences.models import Conference
-from eventreg.db import UTCDateTime, utcnow
-from eventreg.extensions import db
-from eventreg.schedule.models import Talk
+from eventreg.conferences.models import Conference, Talk
+from eventreg.core.db import UTCDateTime, utcnow
+from eventreg.core.extensions import db
 
 REGISTRATION_STATUSES = ("confirmed", "waiting", "cancelled")
 SIGNUP_STATUSES = ("confirmed", "waiting")
@@ -127,4 +126,35 @@ class SessionSignup(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("registration_id", "talk_id"),
         sa.CheckConstraint(f"status IN {SIGNUP_STATUSES!r}", name="known_status"),
+    )
+
+
+class Broadcast(db.Model):
+    """A message organizers wrote to all attendees, or to a session's, in one go."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
+    # Set when the message went to the seat holders of one session only.
+    talk_id: Mapped[int | None] = mapped_column(sa.ForeignKey("talk.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    sender: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    recipient_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    conference: Mapped[Conference] = relationship()
+    talk = relationship("Talk")
+
+
+class BroadcastMessage(db.Model):
+    """One recipient's copy of a broadcast: its outbox row says whether it was delivered."""
+
+    broadcast_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("broadcast.id", ondelete="CASCADE"), primary_key=True
+    )
+    outbox_message_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("outbox_message.id", ondelete="CASCADE"), primary_key=True
     )

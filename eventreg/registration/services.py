@@ -21,11 +21,14 @@ from email.parser import BytesParser
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from eventreg import notifications
-from eventreg.conferences.models import Conference
-from eventreg.db import begin_write, utcnow
-from eventreg.extensions import db
+from eventreg.conferences.models import Conference, Talk
+from eventreg.core.db import begin_write, utcnow
+from eventreg.core.extensions import db
+from eventreg.core.tokens import hash_token, new_token
+from eventreg.invites import events as calendar_events
+from eventreg.invites.ical import CalendarEvent
 from eventreg.mail.models import OutboxMessage
+from eventreg.registration import notifications
 from eventreg.registration.models import (
     Answer,
     Question,
@@ -33,8 +36,6 @@ from eventreg.registration.models import (
     SessionSignup,
     email_key,
 )
-from eventreg.registration.tokens import hash_token, new_token
-from eventreg.schedule.models import Talk
 
 
 class RegistrationError(Exception):
@@ -212,7 +213,7 @@ def _admit(
     _set_answers(registration, answers)
     db.session.add(registration)
     db.session.flush()
-    notifications.registration_received(registration, token)
+    notifications.registration_received(registration, token, waiting_position(registration))
     outcome = Outcome.CONFIRMED if seat_free else Outcome.WAITING
     return registration, token, outcome
 
@@ -733,4 +734,20 @@ def _erase_messages(registration_id: int) -> None:
         sa.update(OutboxMessage)
         .where(OutboxMessage.registration_id == registration_id)
         .values(recipient="", subject="", raw=b"", last_error="")
+    )
+
+
+def agenda_events(registration: Registration | None) -> list[CalendarEvent]:
+    """A person's calendar: the conference while they hold a seat, and the sessions in
+    which they hold a seat. Cancelled or erased registrations have nothing in it."""
+    if registration is None or registration.status == "cancelled" or registration.erased_at:
+        return []
+    seats = sa.select(SessionSignup.talk_id).where(
+        SessionSignup.registration_id == registration.id,
+        SessionSignup.status == "confirmed",
+    )
+    return calendar_events.agenda_events(
+        registration.conference,
+        with_conference=registration.status == "confirmed",
+        talk_ids=seats,
     )

@@ -10,18 +10,8 @@ freely) gives no access to the management pages.
 import base64
 import hashlib
 import hmac
-import secrets
 
 from flask import current_app
-
-
-def new_token() -> str:
-    """256 bits of randomness, URL-safe."""
-    return secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _feed_signature(registration_id: int) -> str:

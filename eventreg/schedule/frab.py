@@ -21,10 +21,9 @@ from lxml import etree
 from slugify import slugify
 from sqlalchemy.orm import selectinload
 
-from eventreg.conferences.models import Conference
-from eventreg.extensions import db
-from eventreg.schedule.models import Talk
-from eventreg.timeutil import local_instant
+from eventreg.conferences.models import Conference, Talk
+from eventreg.core.extensions import db
+from eventreg.core.timeutil import local_instant
 
 GENERATOR = "eventreg"
 # Apps show sessions snapped to this grid; five minutes fits every start time we allow.

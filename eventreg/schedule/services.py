@@ -14,15 +14,13 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from eventreg import notifications
-from eventreg.conferences.models import Conference, Room, Track
-from eventreg.db import begin_write, utcnow
-from eventreg.extensions import db
+from eventreg.conferences.models import TALK_KINDS, Conference, Room, Speaker, Talk, Track
+from eventreg.core.db import begin_write, utcnow
+from eventreg.core.extensions import db
+from eventreg.core.timeutil import format_clock_range, format_day
 from eventreg.invites.events import conference_window
 from eventreg.registration.models import Registration, SessionSignup
-from eventreg.schedule import conflicts
-from eventreg.schedule.models import TALK_KINDS, Speaker, Talk
-from eventreg.timeutil import format_clock_range, format_day
+from eventreg.schedule import conflicts, notifications
 
 
 class ScheduleError(ValueError):

@@ -9,13 +9,14 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from eventreg.api import tokens
-from eventreg.extensions import db
+from eventreg.accounts import api_tokens as tokens
+from eventreg.accounts.models import User
+from eventreg.conferences.models import Talk
+from eventreg.core.audit import AuditEntry
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
-from eventreg.organizers import attendees
-from eventreg.organizers.models import AuditEntry, User
+from eventreg.registration import reports as attendees
 from eventreg.registration.models import SessionSignup
-from eventreg.schedule.models import Talk
 from tests.conftest import csrf_token_from
 from tests.factories import at, make_conference, make_room, make_talk
 from tests.mail.builders import add_signup, make_registration

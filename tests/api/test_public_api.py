@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from eventreg.db import utcnow
-from eventreg.extensions import db
-from eventreg.schedule.models import Talk
+from eventreg.conferences.models import Talk
+from eventreg.core.db import utcnow
+from eventreg.core.extensions import db
 from tests.factories import make_conference, make_room, make_speaker, make_talk, make_track
 
 

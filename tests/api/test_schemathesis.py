@@ -5,7 +5,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.config import PositiveDataAcceptanceConfig
 
-from eventreg.api import tokens
+from eventreg.accounts import api_tokens as tokens
 from tests.factories import make_conference, make_room, make_speaker, make_talk, make_track
 from tests.mail.builders import make_registration
 from tests.organizers.conftest import give_role, make_user

@@ -7,9 +7,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from eventreg.api.models import ApiToken
-from eventreg.extensions import db
-from eventreg.organizers.models import AuditEntry
+from eventreg.accounts.models import ApiToken
+from eventreg.core.audit import AuditEntry
+from eventreg.core.extensions import db
 from tests.conftest import csrf_token_from
 from tests.factories import make_conference
 from tests.organizers.conftest import give_role, log_in, make_user

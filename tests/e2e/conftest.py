@@ -28,7 +28,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.serving import make_server
 
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from tests.conftest import ROOT, make_test_app
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from eventreg.db import utcnow
-from eventreg.organizers.checkin import checkin_code
+from eventreg.core.db import utcnow
+from eventreg.registration.checkin import checkin_code
 from tests.e2e.conftest import assert_accessible
 from tests.factories import make_conference
 from tests.mail.builders import make_registration

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
+from eventreg.conferences.models import Speaker, Talk
+from eventreg.core.extensions import db
 from eventreg.demo import load_demo
-from eventreg.extensions import db
-from eventreg.schedule.models import Speaker, Talk
 from tests.e2e.conftest import assert_accessible
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from eventreg.registration.models import Question
 from tests.e2e.conftest import assert_accessible
 from tests.factories import make_conference, make_room, make_talk

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import render_template_string
 from freezegun import freeze_time
 
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from eventreg.registration.models import SessionSignup
 from eventreg.registration.tokens import feed_token_for
 from eventreg.schedule.services import cancel_talk, move_talk

@@ -10,8 +10,8 @@ import icalendar
 import pytest
 from freezegun import freeze_time
 
-from eventreg import notifications
-from eventreg.extensions import db
+from eventreg.core.extensions import db
+from eventreg.registration import notifications
 from eventreg.schedule.services import cancel_talk, reschedule_talk
 from tests.factories import at, make_conference, make_room, make_speaker, make_talk
 from tests.invites.parsers import parse_agreed

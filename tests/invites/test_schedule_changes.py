@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from eventreg.extensions import db
+from eventreg.conferences.models import Talk
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
-from eventreg.schedule.models import Talk
 from eventreg.schedule.services import (
     ScheduleError,
     cancel_talk,

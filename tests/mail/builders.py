@@ -2,9 +2,9 @@
 
 from itertools import count
 
-from eventreg.extensions import db
+from eventreg.core.extensions import db
+from eventreg.core.tokens import hash_token, new_token
 from eventreg.registration.models import Registration, SessionSignup
-from eventreg.registration.tokens import hash_token, new_token
 
 _numbers = count(1)
 

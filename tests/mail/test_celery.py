@@ -14,10 +14,10 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from eventreg import notifications
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
 from eventreg.mail.tasks import queue_drain
+from eventreg.registration import notifications
 from tests.conftest import IN_CI, ROOT
 from tests.factories import make_conference
 from tests.mail.builders import make_registration
@@ -58,7 +58,7 @@ def app_config(smtp_server, broker, queue_name):
 
 @pytest.fixture
 def start_worker(app, smtp_server, database_url, broker, queue_name, tmp_path):
-    """Start ``celery -A eventreg.mail.celery_worker worker`` (with ``--beat`` if asked)."""
+    """Start ``celery -A eventreg.worker worker`` (with ``--beat`` if asked)."""
     env = {
         **os.environ,
         "EVENTREG_SQLALCHEMY_DATABASE_URI": database_url,
@@ -77,7 +77,7 @@ def start_worker(app, smtp_server, database_url, broker, queue_name, tmp_path):
             "-m",
             "celery",
             "-A",
-            "eventreg.mail.celery_worker",
+            "eventreg.worker",
             "worker",
             "--pool",
             "solo",

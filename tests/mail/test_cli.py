@@ -3,9 +3,9 @@
 import pytest
 import sqlalchemy as sa
 
-from eventreg import notifications
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
+from eventreg.registration import notifications
 from tests.factories import make_conference, make_speaker, make_talk
 from tests.invites.parsers import parse_agreed
 from tests.mail.builders import make_registration

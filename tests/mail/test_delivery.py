@@ -12,12 +12,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from eventreg import notifications
-from eventreg.db import utcnow
-from eventreg.extensions import db
+from eventreg.core.db import utcnow
+from eventreg.core.extensions import db
 from eventreg.mail.delivery import claim, deliver_due
 from eventreg.mail.models import OutboxMessage
 from eventreg.mail.outbox import resend
+from eventreg.registration import notifications
 from tests.conftest import ROOT
 from tests.factories import make_conference
 from tests.mail.builders import make_registration

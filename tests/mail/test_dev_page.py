@@ -2,9 +2,9 @@
 
 import pytest
 
-from eventreg import notifications
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from eventreg.mail.delivery import deliver_due
+from eventreg.registration import notifications
 from tests.factories import make_conference, make_talk
 from tests.invites.parsers import parse_agreed
 from tests.mail.builders import make_registration
@@ -19,7 +19,9 @@ def delivered_files(tmp_path) -> list[str]:
     conference = make_conference(title="Biotech <Shenzhen>")
     make_talk(conference)
     notifications.registration_received(make_registration(conference), "secret")
-    notifications.registration_received(make_registration(conference, status="waiting"), "s2")
+    notifications.registration_received(
+        make_registration(conference, status="waiting"), "s2", position=1
+    )
     db.session.commit()
     deliver_due()
     return sorted(path.name for path in tmp_path.glob("*.eml"))

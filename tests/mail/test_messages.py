@@ -6,9 +6,9 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 
-from eventreg import notifications
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
+from eventreg.registration import notifications
 from eventreg.registration.models import Registration
 from tests.factories import make_conference, make_room, make_talk
 from tests.invites.parsers import parse_agreed
@@ -93,7 +93,7 @@ def test_a_confirmed_registration_gets_a_multipart_mail_with_the_invite(smtp_ser
 def test_a_place_on_the_waiting_list_comes_without_an_invite(smtp_server, conference):
     make_registration(conference, status="waiting")
     registration = make_registration(conference, status="waiting")
-    notifications.registration_received(registration, "manage-secret")
+    notifications.registration_received(registration, "manage-secret", position=2)
     db.session.commit()
 
     (message,) = deliver(smtp_server)

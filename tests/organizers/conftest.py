@@ -2,9 +2,10 @@
 
 import pytest
 
+from eventreg.accounts import services
+from eventreg.accounts.models import User
+from eventreg.conferences import roles
 from eventreg.conferences.models import Conference
-from eventreg.organizers import services
-from eventreg.organizers.models import User
 from tests.conftest import csrf_token_from
 
 PASSWORD = "correct horse battery"
@@ -15,7 +16,7 @@ def make_user(email: str = "staff@example.org", *, password: str = PASSWORD, **f
 
 
 def give_role(user: User, conference: Conference, role: str = "organizer") -> None:
-    services.grant_role(None, user, conference, role)
+    roles.grant_role(None, user, conference, role)
 
 
 def log_in(client, user: User) -> None:

@@ -8,12 +8,11 @@ and one whose check does not hold fails the matrix below.
 import pytest
 import sqlalchemy as sa
 
-from eventreg.conferences.models import Conference, Room
-from eventreg.extensions import db
+from eventreg.accounts.models import User
+from eventreg.conferences.models import Conference, Room, Speaker
+from eventreg.core.extensions import db
 from eventreg.organizers.auth import ACCESS_LEVELS
-from eventreg.organizers.models import Broadcast, User
-from eventreg.registration.models import Question, Registration
-from eventreg.schedule.models import Speaker
+from eventreg.registration.models import Broadcast, Question, Registration
 from tests.factories import make_conference, make_room, make_talk, make_track
 from tests.organizers.conftest import give_role, log_in, make_user
 

@@ -9,10 +9,12 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from freezegun import freeze_time
 
-from eventreg.db import utcnow
-from eventreg.extensions import db
+from eventreg.accounts.models import User
+from eventreg.conferences.models import ConferenceRole
+from eventreg.core.audit import AuditEntry
+from eventreg.core.db import utcnow
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
-from eventreg.organizers.models import AuditEntry, ConferenceRole, User
 from tests.conftest import csrf_token_from, make_test_app
 from tests.factories import make_conference
 from tests.organizers.conftest import (

@@ -9,10 +9,10 @@ from itertools import count
 import pytest
 import sqlalchemy as sa
 
-from eventreg.extensions import db
+from eventreg.core.audit import AuditEntry
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
-from eventreg.organizers import attendees
-from eventreg.organizers.models import AuditEntry
+from eventreg.registration import reports as attendees
 from eventreg.registration.models import Answer, Question, Registration, SessionSignup
 from tests.factories import make_conference, make_talk
 from tests.organizers.conftest import give_role, log_in, make_user, post_form

@@ -6,18 +6,19 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from eventreg import notifications
 from eventreg.conferences.models import Conference
-from eventreg.extensions import db
-from eventreg.organizers.checkin import (
+from eventreg.core.audit import AuditEntry
+from eventreg.core.extensions import db
+from eventreg.core.tokens import hash_token, new_token
+from eventreg.registration import notifications
+from eventreg.registration.checkin import (
     check_in,
     checkin_code,
     checkin_qr,
     registration_id_from_code,
 )
-from eventreg.organizers.models import AuditEntry
 from eventreg.registration.models import Registration
-from eventreg.registration.tokens import feed_token_for, hash_token, new_token
+from eventreg.registration.tokens import feed_token_for
 from tests.conftest import csrf_token_from
 from tests.factories import make_conference
 from tests.mail.builders import make_registration

@@ -6,12 +6,11 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from eventreg.conferences.models import Conference, Room, Track
-from eventreg.extensions import db
+from eventreg.conferences.models import Conference, ConferenceRole, Room, Speaker, Talk, Track
+from eventreg.core.audit import AuditEntry
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
-from eventreg.organizers.models import AuditEntry, ConferenceRole
 from eventreg.registration.models import Answer, Question, Registration
-from eventreg.schedule.models import Speaker, Talk
 from tests.factories import at, make_conference, make_room, make_speaker, make_talk, make_track
 from tests.organizers.conftest import give_role, log_in, make_user, post_form
 

@@ -2,8 +2,8 @@
 
 import sqlalchemy as sa
 
-from eventreg.extensions import db
-from eventreg.organizers.models import User
+from eventreg.accounts.models import User
+from eventreg.core.extensions import db
 from tests.organizers.conftest import log_in_with_form, make_user
 
 

@@ -5,10 +5,10 @@ import pytest
 import sqlalchemy as sa
 
 from eventreg.conferences.models import Conference
-from eventreg.extensions import db
+from eventreg.core.audit import AuditEntry
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
-from eventreg.organizers.models import AuditEntry, Broadcast
-from eventreg.registration.models import Registration
+from eventreg.registration.models import Broadcast, Registration
 from tests.conftest import csrf_token_from
 from tests.factories import make_conference, make_talk
 from tests.mail.builders import add_signup, make_registration

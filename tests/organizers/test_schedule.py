@@ -5,11 +5,11 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from eventreg.extensions import db
+from eventreg.conferences.models import Talk
+from eventreg.core.audit import AuditEntry
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
-from eventreg.organizers.models import AuditEntry
 from eventreg.registration.models import SessionSignup
-from eventreg.schedule.models import Talk
 from eventreg.schedule.services import (
     ScheduleError,
     count_update_recipients,

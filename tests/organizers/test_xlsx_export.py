@@ -5,7 +5,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from eventreg.registration.models import Answer, Question
 from tests.organizers.test_attendees import conference, register  # noqa: F401  (fixture)
 

@@ -8,7 +8,7 @@ from email.parser import BytesParser
 import sqlalchemy as sa
 
 from eventreg.conferences.models import Conference
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration.models import Registration
 from tests.conftest import csrf_token_from

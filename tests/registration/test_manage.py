@@ -5,7 +5,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration.models import Answer, Question, Registration, SessionSignup
 from eventreg.registration.tokens import feed_token_for

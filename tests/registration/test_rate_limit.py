@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from eventreg.registration.models import Registration
 from tests.conftest import csrf_token_from
 from tests.factories import make_conference

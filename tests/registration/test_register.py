@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from eventreg.db import utcnow
-from eventreg.extensions import db
+from eventreg.core.db import utcnow
+from eventreg.core.extensions import db
 from eventreg.registration.models import Answer, Question, Registration
 from tests.conftest import csrf_token_from
 from tests.factories import make_conference

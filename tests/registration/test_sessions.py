@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 from eventreg.registration import services
 from eventreg.registration.models import SessionSignup
 from tests.factories import make_conference, make_room, make_talk

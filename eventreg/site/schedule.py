@@ -8,12 +8,11 @@ from flask import Blueprint, abort, make_response, render_template, request, url
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from eventreg.conferences.models import Conference
-from eventreg.conferences.views import get_published_or_404
-from eventreg.extensions import db
+from eventreg.conferences.models import Conference, Speaker, Talk, talk_speaker
+from eventreg.conferences.services import get_published_or_404
+from eventreg.core.extensions import db
+from eventreg.core.timeutil import ViewerClock, clock_span, is_valid_timezone
 from eventreg.schedule.grid import SessionCard, build_days
-from eventreg.schedule.models import Speaker, Talk, talk_speaker
-from eventreg.timeutil import ViewerClock, clock_span, is_valid_timezone
 
 bp = Blueprint("schedule", __name__, url_prefix="/c/<slug>")
 

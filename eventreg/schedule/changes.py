@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from eventreg.conferences.models import Conference
-from eventreg.extensions import db
-from eventreg.organizers import audit
+from eventreg.conferences.models import Conference, Talk
+from eventreg.core import audit
+from eventreg.core.extensions import db
 from eventreg.registration import services as registration_services
 from eventreg.schedule import services as schedule
-from eventreg.schedule.models import Talk
 
 # What the audit log keeps of a session, before and after each change.
 SESSION_AUDIT_FIELDS = (

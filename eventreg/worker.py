@@ -1,4 +1,4 @@
-"""Entry point for Celery workers: ``celery -A eventreg.mail.celery_worker worker --beat``.
+"""Entry point for Celery workers: ``celery -A eventreg.worker worker --beat``.
 
 Settings come as for the web app (instance/config.py and ``EVENTREG_*`` variables); the
 worker needs the same database and ``CELERY_BROKER_URL`` as the web processes.

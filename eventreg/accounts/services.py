@@ -1,4 +1,4 @@
-"""Staff accounts: creating them, logging in, passwords, and roles per conference.
+"""Staff accounts: creating them, logging in, passwords.
 
 Every function that changes something commits it together with its audit entry and any
 e-mail it records, so a change is never half-written.
@@ -9,19 +9,12 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from eventreg.conferences.models import Conference
-from eventreg.db import utcnow
-from eventreg.extensions import db
-from eventreg.mail.outbox import record
-from eventreg.organizers import audit
-from eventreg.organizers.errors import Invalid
-from eventreg.organizers.models import ROLES, ConferenceRole, User
-from eventreg.organizers.passwords import (
+from eventreg.accounts.models import User
+from eventreg.accounts.passwords import (
     check_password,
     hash_password,
     make_password_token,
@@ -29,17 +22,15 @@ from eventreg.organizers.passwords import (
     read_password_token,
     spend_check_time,
 )
+from eventreg.core import audit
+from eventreg.core.db import utcnow
+from eventreg.core.emails import normalise_email
+from eventreg.core.errors import Invalid
+from eventreg.core.extensions import db
+from eventreg.mail.outbox import record
 
 MAX_PASSWORD_LENGTH = 1024  # argon2 hashes anything, but a megabyte "password" is abuse
 USER_FIELDS = ("email", "name", "is_admin", "may_create_conferences", "active")
-
-
-def normalise_email(raw: str, field: str = "email") -> str:
-    try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        message = _("This is not a valid e-mail address: %(why)s", why=error)
-        raise Invalid({field: message}) from None
 
 
 def account_email(raw: str) -> str:
@@ -229,50 +220,6 @@ def set_password_from_link(user: User, new_password: str) -> None:
     check_new_password(new_password)
     user.password_hash = hash_password(new_password)
     audit.log(user, "user.password_reset", user, conference_id=None, summary=user.email)
-    db.session.commit()
-
-
-def grant_role(actor: User | None, user: User, conference: Conference, role: str) -> ConferenceRole:
-    """Give ``user`` this role in the conference, replacing any other role they had there."""
-    if role not in ROLES:
-        raise Invalid({"role": _("Choose organizer or check-in staff.")})
-    existing = db.session.scalar(
-        sa.select(ConferenceRole).filter_by(user_id=user.id, conference_id=conference.id)
-    )
-    before = {"user": user.email, "role": existing.role} if existing else None
-    if existing is None:
-        existing = ConferenceRole(user=user, conference=conference, role=role)
-        db.session.add(existing)
-    existing.role = role
-    db.session.flush()
-    audit.log(
-        actor,
-        "role.granted",
-        existing,
-        conference_id=conference.id,
-        summary=f"{user.email}: {role}",
-        before=before,
-        after={"user": user.email, "role": role},
-    )
-    db.session.commit()
-    return existing
-
-
-def revoke_role(actor: User, user: User, conference: Conference) -> None:
-    existing = db.session.scalar(
-        sa.select(ConferenceRole).filter_by(user_id=user.id, conference_id=conference.id)
-    )
-    if existing is None:
-        return
-    audit.log(
-        actor,
-        "role.revoked",
-        existing,
-        conference_id=conference.id,
-        summary=user.email,
-        before={"user": user.email, "role": existing.role},
-    )
-    db.session.delete(existing)
     db.session.commit()
 
 

@@ -1,28 +1,15 @@
 """Public conference pages: the list of conferences and each conference's home page."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, make_response, render_template
+from flask import Blueprint, make_response, render_template
 from sqlalchemy.orm import selectinload
 
-from eventreg.conferences.models import Conference
-from eventreg.db import utcnow
-from eventreg.extensions import db
-from eventreg.schedule.models import Speaker, Talk, talk_speaker
+from eventreg.conferences.models import Conference, Speaker, Talk, talk_speaker
+from eventreg.conferences.services import get_published_or_404
+from eventreg.core.db import utcnow
+from eventreg.core.extensions import db
 
 bp = Blueprint("conferences", __name__)
-
-
-def get_published_or_404(slug: str, *related) -> Conference:
-    """The published conference at ``slug``, with the ``related`` collections (for example
-    ``Conference.tracks``) loaded alongside; drafts and unknown slugs are a 404."""
-    conference = db.session.scalar(
-        sa.select(Conference)
-        .filter_by(slug=slug, published=True)
-        .options(*(selectinload(relationship) for relationship in related))
-    )
-    if conference is None:
-        abort(404)
-    return conference
 
 
 @bp.get("/")

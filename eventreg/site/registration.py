@@ -23,22 +23,21 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
-from eventreg.conferences.models import Conference
-from eventreg.conferences.views import get_published_or_404
-from eventreg.db import utcnow
-from eventreg.extensions import db, limiter
-from eventreg.invites.views import agenda_feed_url
-from eventreg.mail.links import webcal_url
+from eventreg.conferences.models import Conference, Talk
+from eventreg.conferences.services import get_published_or_404
+from eventreg.core.db import utcnow
+from eventreg.core.extensions import db, limiter
+from eventreg.core.links import webcal_url
+from eventreg.core.timeutil import format_day
 from eventreg.registration import services
-from eventreg.registration.forms import (
+from eventreg.registration.models import Question, Registration
+from eventreg.site.feeds import agenda_feed_url
+from eventreg.site.forms import (
     ResendForm,
     country_name,
     details_form,
     registration_form,
 )
-from eventreg.registration.models import Question, Registration
-from eventreg.schedule.models import Talk
-from eventreg.timeutil import format_day
 
 bp = Blueprint("registration", __name__, url_prefix="/c/<slug>")
 

@@ -4,12 +4,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from eventreg.api.models import ApiToken
-from eventreg.db import utcnow
-from eventreg.extensions import db
-from eventreg.organizers import audit
-from eventreg.organizers.models import User
-from eventreg.registration.tokens import hash_token, new_token
+from eventreg.accounts.models import ApiToken, User
+from eventreg.core import audit
+from eventreg.core.db import utcnow
+from eventreg.core.extensions import db
+from eventreg.core.tokens import hash_token, new_token
 
 # "Last used" needs no finer grain; this spares a write on every request of a busy script.
 LAST_USED_PRECISION = timedelta(minutes=1)

@@ -7,14 +7,15 @@ import sqlalchemy as sa
 from flask import Blueprint, abort
 from flask_babel import gettext as _
 
-from eventreg.conferences.views import get_published_or_404
-from eventreg.extensions import db
+from eventreg.conferences.models import Talk
+from eventreg.conferences.services import get_published_or_404
+from eventreg.core.extensions import db
+from eventreg.core.links import public_url, webcal_url
 from eventreg.invites import events as calendar_events
 from eventreg.invites.feeds import feed_response
-from eventreg.mail.links import public_url, webcal_url
+from eventreg.registration import services as registration_services
 from eventreg.registration.models import Registration
 from eventreg.registration.tokens import feed_token_for, registration_id_from_feed_token
-from eventreg.schedule.models import Talk
 
 bp = Blueprint("invites", __name__)
 
@@ -72,7 +73,7 @@ def agenda_feed(token: str):
     if registration_id is None:
         abort(404)
     registration = db.session.get(Registration, registration_id)
-    events = calendar_events.agenda_events(registration)
+    events = registration_services.agenda_events(registration)
     title = registration.conference.title if registration is not None else _("Agenda")
     return feed_response(
         f"agenda:{registration_id}",

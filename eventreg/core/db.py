@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from eventreg.extensions import db
+from eventreg.core.extensions import db
 
 
 def utcnow() -> datetime:

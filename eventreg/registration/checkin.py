@@ -14,12 +14,11 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from eventreg.accounts.models import User
 from eventreg.conferences.models import Conference
-from eventreg.db import begin_write, utcnow
-from eventreg.extensions import db
-from eventreg.organizers import audit
-from eventreg.organizers.blueprint import bp
-from eventreg.organizers.models import User
+from eventreg.core import audit
+from eventreg.core.db import begin_write, utcnow
+from eventreg.core.extensions import db
 from eventreg.registration.models import Registration
 
 CHECKIN_SALT = "eventreg.checkin"
@@ -43,7 +42,6 @@ def registration_id_from_code(code: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-@bp.app_template_global("checkin_qr")
 def checkin_qr(registration_id: int) -> str:
     """The registration's check-in QR code as a PNG data URI (the content security policy
     allows ``data:`` images; an e-mail carries it without any attachment)."""

@@ -9,16 +9,15 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from eventreg import notifications
-from eventreg.conferences.models import Conference
-from eventreg.db import begin_write, utcnow
-from eventreg.extensions import db
+from eventreg.accounts.models import User
+from eventreg.conferences.models import Conference, Talk
+from eventreg.core import audit
+from eventreg.core.db import begin_write, utcnow
+from eventreg.core.errors import Invalid
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
-from eventreg.organizers import audit
-from eventreg.organizers.errors import Invalid
-from eventreg.organizers.models import Broadcast, BroadcastMessage, User
-from eventreg.registration.models import Registration, SessionSignup
-from eventreg.schedule.models import Talk
+from eventreg.registration import notifications
+from eventreg.registration.models import Broadcast, BroadcastMessage, Registration, SessionSignup
 
 MAX_SUBJECT = 200
 MAX_BODY = 20000

@@ -4,8 +4,8 @@ import sys
 
 import click
 
-from eventreg.organizers import services
-from eventreg.organizers.errors import Invalid
+from eventreg.accounts import services
+from eventreg.core.errors import Invalid
 
 
 @click.command("create-admin")

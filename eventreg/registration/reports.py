@@ -14,8 +14,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.orm import selectinload
 
-from eventreg.conferences.models import Conference
-from eventreg.extensions import db
+from eventreg.conferences.models import Conference, Talk
+from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration.models import (
     REGISTRATION_STATUSES,
@@ -24,7 +24,6 @@ from eventreg.registration.models import (
     Registration,
     SessionSignup,
 )
-from eventreg.schedule.models import Talk
 
 # A spreadsheet reads a cell starting with one of these as a formula (or, for tab and
 # carriage return, strips them and then may): "=HYPERLINK(...)" in a name must stay text.

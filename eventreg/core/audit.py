@@ -1,0 +1,105 @@
+"""The audit log: every change, with who made it, when, and the values before and after.
+
+Each domain service writes its entry in the same transaction as the change it records."""
+
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventreg.core.db import UTCDateTime, utcnow
+from eventreg.core.extensions import db
+
+
+class AuditEntry(db.Model):
+    """One change made by staff: who, when, what, and the values before and after."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("conference.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    # Kept as written at the time, so the log still says who it was after an account is gone.
+    actor: Mapped[str] = mapped_column(sa.String(254))
+    # e.g. "conference.updated", "room.created", "role.granted".
+    action: Mapped[str] = mapped_column(sa.String(60))
+    object_type: Mapped[str] = mapped_column(sa.String(40))
+    object_id: Mapped[int | None] = mapped_column(sa.Integer)
+    summary: Mapped[str] = mapped_column(sa.String(300), default="")
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user = relationship("User")
+
+    __table_args__ = (sa.Index("ix_audit_entry_conference_created", "conference_id", "created_at"),)
+
+
+def snapshot(obj, fields: tuple[str, ...]) -> dict:
+    """The named attributes of ``obj`` as JSON-ready values."""
+    return {field: _plain(getattr(obj, field)) for field in fields}
+
+
+def changed(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only the fields whose values differ, on both sides."""
+    keys = [key for key in after if before.get(key) != after[key]]
+    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
+
+
+class StaffAccount(Protocol):
+    """What the log keeps of a staff account (``eventreg.accounts.models.User``)."""
+
+    id: int
+    email: str
+
+
+# Actors that are not staff accounts, named as the log shows them.
+ATTENDEE = "attendee"  # through their private link
+SYSTEM = "system"  # the command line, the demo loader, scheduled work
+
+Actor = StaffAccount | str | None  # None: SYSTEM
+
+
+def log(
+    actor: Actor,
+    action: str,
+    obj,
+    *,
+    conference_id: int | None,
+    summary: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEntry:
+    """Add an entry to the current transaction; it commits (or not) with the change itself."""
+    entry = AuditEntry(
+        conference_id=conference_id,
+        user_id=None if actor is None or isinstance(actor, str) else actor.id,
+        actor=_actor_name(actor),
+        action=action,
+        object_type=type(obj).__name__.lower(),
+        object_id=obj.id,
+        summary=summary[:300],
+        before=before,
+        after=after,
+        created_at=utcnow(),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def _actor_name(actor: Actor) -> str:
+    if actor is None:
+        return SYSTEM
+    return actor if isinstance(actor, str) else actor.email
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        # One spelling per instant, so an unchanged time never shows up as a change.
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value

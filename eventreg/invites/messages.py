@@ -1,0 +1,135 @@
+"""Messages about the conference or one of its sessions, each carrying its calendar event.
+
+Each message carries at most one calendar event (one UID): a REQUEST when someone holds a
+seat (conference or session), a CANCEL when they no longer do. The body says the essentials
+in the reader's language, with times at the venue and in UTC. The registration and the
+schedule notifications (``eventreg.registration.notifications``,
+``eventreg.schedule.notifications``) send through here.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from eventreg.conferences.models import Conference, Speaker, Talk
+from eventreg.core.db import utcnow
+from eventreg.core.links import public_url
+from eventreg.invites import ical
+from eventreg.invites.events import location_text, talk_event, utc_when_text, when_text
+from eventreg.mail import builder
+from eventreg.mail.compose import Recipient
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone mail goes to: an attendee (with a registration) or a speaker."""
+
+    name: str
+    email: str | None
+    locale: str
+    registration_id: int | None = None
+
+
+def speaker_person(speaker: Speaker) -> Person:
+    # Speakers have no language setting of their own yet: the conference writes in English.
+    return Person(name=speaker.name, email=speaker.email, locale="en")
+
+
+def conference_facts(conference: Conference, event: ical.CalendarEvent) -> dict:
+    return {
+        "title": conference.title,
+        "when_local": when_text(event.start, event.end, conference.tz),
+        "when_utc": utc_when_text(event.start, event.end),
+        "where": event.location,
+        "url": event.url,
+        "speakers": [],
+    }
+
+
+def session_facts(talk: Talk, event: ical.CalendarEvent) -> dict:
+    conference = talk.conference
+    return {
+        "title": talk.title,
+        "when_local": when_text(event.start, event.end, conference.tz),
+        "when_utc": utc_when_text(event.start, event.end),
+        "where": location_text(conference, talk.room.name if talk.room else ""),
+        "url": event.url,
+        "speakers": [speaker.name for speaker in talk.speakers],
+    }
+
+
+def send(
+    person: Person,
+    conference: Conference,
+    *,
+    kind: str,
+    template: str,
+    subject: str,
+    invite: tuple[str, ical.CalendarEvent] | None = None,
+    **context,
+) -> bool:
+    """Render ``email/<template>.txt/.html`` and record the message; False when the person
+    has no address (erased data, a speaker without e-mail)."""
+    if not person.email:
+        return False
+    calendar = method = None
+    if invite is not None:
+        method, event = invite
+        calendar = ical.invite(method, event, ical.Attendee(person.name, person.email))
+    context.update(person=person, conference=conference, method=method)
+    builder.send(
+        Recipient(person.name, person.email),
+        kind=kind,
+        template=f"email/{template}",
+        subject=subject,
+        context=context,
+        reply_to=Recipient(conference.organizer_name, conference.organizer_email),
+        calendar=calendar,
+        method=method,
+        conference_id=conference.id,
+        registration_id=person.registration_id,
+    )
+    return True
+
+
+def send_session(
+    person: Person,
+    talk: Talk,
+    *,
+    kind: str,
+    template: str,
+    subject: str,
+    method: str | None,
+    stamp: datetime | None = None,
+    **context,
+) -> bool:
+    """A message about one session; with ``method``, its invite or cancellation. A session
+    without a time yet cannot go into a calendar, so its messages carry no invite."""
+    conference = talk.conference
+    with force_locale(person.locale):
+        if talk.start_at is None:
+            facts = {
+                "title": talk.title,
+                "when_local": _("Not scheduled yet"),
+                "when_utc": "",
+                "where": location_text(conference, talk.room.name if talk.room else ""),
+                "url": public_url("schedule.talk", slug=conference.slug, talk_id=talk.id),
+                "speakers": [speaker.name for speaker in talk.speakers],
+            }
+            invite = None
+        else:
+            event = talk_event(talk, stamp=stamp or utcnow())
+            facts = session_facts(talk, event)
+            invite = (method, event) if method else None
+        return send(
+            person,
+            conference,
+            kind=kind,
+            template=template,
+            subject=_(subject, title=talk.title),
+            invite=invite,
+            event=facts,
+            **context,
+        )

@@ -1,0 +1,217 @@
+"""What attendees are told about their registration and their agenda, and when.
+
+Every function records its messages in the outbox inside the caller's transaction and never
+commits; delivery happens after commit (see ``eventreg.mail``). Callers pass the plain
+management secret only where the message carries the management link.
+"""
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from eventreg.conferences.models import Talk
+from eventreg.core.db import utcnow
+from eventreg.core.extensions import db
+from eventreg.core.links import public_url, webcal_url
+from eventreg.invites.events import conference_event
+from eventreg.invites.messages import Person, conference_facts, send, send_session
+from eventreg.mail import builder
+from eventreg.mail.builder import N_
+from eventreg.mail.compose import Recipient
+from eventreg.mail.models import OutboxMessage
+from eventreg.registration.models import Registration, SessionSignup
+from eventreg.registration.tokens import feed_token_for
+
+
+def attendee(registration: Registration) -> Person:
+    return Person(
+        name=registration.full_name,
+        email=registration.email,
+        locale=registration.locale or "en",
+        registration_id=registration.id,
+    )
+
+
+def agenda_links(registration: Registration) -> dict:
+    feed = public_url("invites.agenda_feed", token=feed_token_for(registration.id))
+    return {"feed_url": feed, "webcal_url": webcal_url(feed)}
+
+
+def registration_received(
+    registration: Registration, manage_token: str, position: int | None = None
+) -> None:
+    """A new registration: a seat (with the invite) or ``position`` on the waiting list."""
+    conference = registration.conference
+    person = attendee(registration)
+    manage_url = public_url("registration.manage", slug=conference.slug, token=manage_token)
+    with force_locale(person.locale):
+        event = conference_event(conference, stamp=utcnow())
+        if registration.status == "confirmed":
+            send(
+                person,
+                conference,
+                kind="registration_confirmed",
+                template="registration_confirmed",
+                subject=_("Your seat at %(title)s is confirmed", title=conference.title),
+                invite=("REQUEST", event),
+                event=conference_facts(conference, event),
+                manage_url=manage_url,
+                **agenda_links(registration),
+            )
+        else:
+            # No invite while waiting: the calendar gets the conference with the seat.
+            send(
+                person,
+                conference,
+                kind="registration_waiting",
+                template="registration_waiting",
+                subject=_("You are on the waiting list for %(title)s", title=conference.title),
+                event=conference_facts(conference, event),
+                manage_url=manage_url,
+                position=position,
+            )
+
+
+def management_link_resent(registration: Registration, manage_token: str) -> None:
+    conference = registration.conference
+    person = attendee(registration)
+    manage_url = public_url("registration.manage", slug=conference.slug, token=manage_token)
+    with force_locale(person.locale):
+        send(
+            person,
+            conference,
+            kind="management_link",
+            template="management_link",
+            subject=_("Your registration link for %(title)s", title=conference.title),
+            manage_url=manage_url,
+            status=registration.status,
+        )
+
+
+def registration_promoted(registration: Registration) -> None:
+    """Moved from the waiting list to a seat (with the invite)."""
+    conference = registration.conference
+    person = attendee(registration)
+    with force_locale(person.locale):
+        event = conference_event(conference, stamp=utcnow())
+        send(
+            person,
+            conference,
+            kind="registration_promoted",
+            template="registration_promoted",
+            subject=_("A seat is yours: %(title)s", title=conference.title),
+            invite=("REQUEST", event),
+            event=conference_facts(conference, event),
+            **agenda_links(registration),
+        )
+
+
+def registration_cancelled(registration: Registration) -> None:
+    """The attendee cancelled: calendars drop the conference and every session in the agenda.
+
+    One CANCEL per event, each in its own message (one UID per iTIP message). Call it
+    before the agenda's sign-ups are removed: it reads them to know which sessions to drop.
+    """
+    conference = registration.conference
+    person = attendee(registration)
+    stamp = utcnow()
+    talks = db.session.scalars(
+        sa.select(Talk)
+        .join(SessionSignup, SessionSignup.talk_id == Talk.id)
+        .where(
+            SessionSignup.registration_id == registration.id,
+            SessionSignup.status == "confirmed",
+            Talk.start_at.is_not(None),
+        )
+        .order_by(Talk.start_at, Talk.id)
+    ).all()
+    with force_locale(person.locale):
+        event = conference_event(conference, stamp=stamp)
+        send(
+            person,
+            conference,
+            kind="registration_cancelled",
+            template="registration_cancelled",
+            subject=_("Registration cancelled: %(title)s", title=conference.title),
+            invite=("CANCEL", event),
+            event=conference_facts(conference, event),
+            sessions=[talk.title for talk in talks],
+        )
+    for talk in talks:
+        send_session(
+            person,
+            talk,
+            kind="registration_cancelled_session",
+            template="agenda_session_dropped",
+            subject=N_("Removed from your calendar: %(title)s"),
+            method="CANCEL",
+            stamp=stamp,
+        )
+
+
+def session_joined(registration: Registration, talk: Talk, status: str) -> None:
+    """A session added to the agenda: a seat (with the session's invite) or a waiting place."""
+    if status == "confirmed":
+        send_session(
+            attendee(registration),
+            talk,
+            kind="session_confirmed",
+            template="session_confirmed",
+            subject=N_("Your seat is confirmed: %(title)s"),
+            method="REQUEST",
+        )
+    else:
+        send_session(
+            attendee(registration),
+            talk,
+            kind="session_waiting",
+            template="session_waiting",
+            subject=N_("On the waiting list: %(title)s"),
+            method=None,
+        )
+
+
+def session_promoted(registration: Registration, talk: Talk) -> None:
+    send_session(
+        attendee(registration),
+        talk,
+        kind="session_promoted",
+        template="session_promoted",
+        subject=N_("A seat is yours: %(title)s"),
+        method="REQUEST",
+    )
+
+
+def session_left(registration: Registration, talk: Talk) -> None:
+    """The attendee left a session: calendars drop exactly that event."""
+    send_session(
+        attendee(registration),
+        talk,
+        kind="session_left",
+        template="session_left",
+        subject=N_("Removed from your agenda: %(title)s"),
+        method="CANCEL",
+    )
+
+
+def organizer_message(registration: Registration, subject: str, body: str) -> OutboxMessage | None:
+    """A message the organizers wrote in the workspace (plain text, shown as typed).
+
+    Returns the outbox row, so the workspace can follow its delivery; None when the
+    registration has no address any more (its data was erased).
+    """
+    if not registration.email:
+        return None
+    conference = registration.conference
+    person = attendee(registration)
+    with force_locale(person.locale):
+        return builder.send(
+            Recipient(person.name, person.email),
+            kind="organizer_message",
+            template="organizers/email/organizer_message",
+            subject=f"{conference.title}: {subject}",
+            context={"person": person, "conference": conference, "body": body, "method": None},
+            reply_to=Recipient(conference.organizer_name, conference.organizer_email),
+            conference_id=conference.id,
+            registration_id=registration.id,
+        )
