@@ -1,11 +1,15 @@
 """Database plumbing shared by every area: UTC timestamps, SQLite locking, write transactions."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask import Flask, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from eventreg.core.extensions import db
 
@@ -64,15 +68,80 @@ def _begin_sqlite(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
 
 
-def begin_write() -> None:
-    """Start the write transaction that a capacity check must run in.
+# Set in the session's info while write_transaction() is open.
+_WRITING = "eventreg.db.writing"
 
-    On SQLite the database-wide write lock is taken up front (``BEGIN IMMEDIATE``) so two
-    processes can never both read "one seat left"; an open read transaction is ended first
-    (it holds no changes at this point). On PostgreSQL, callers lock the rows they count
-    with ``SELECT ... FOR UPDATE`` instead, and this only makes sure a transaction is open.
+
+class WriteOutsideTransaction(RuntimeError):
+    """A request tried to change the database outside ``write_transaction()``."""
+
+
+@contextmanager
+def write_transaction() -> Iterator[Session]:
+    """One action, one transaction: everything written inside commits together, or nothing.
+
+    A domain service wraps each action in this: the change, the promotions it causes, its
+    outbox rows and its audit entry. It commits when the block ends and rolls back on any
+    exception. Nested uses join the outermost one, so an action built from smaller ones is
+    still a single transaction.
+
+    Any read transaction still open is ended first (it holds no changes). On SQLite the
+    transaction then begins ``IMMEDIATE``: it takes the database's write lock up front,
+    waiting up to the busy timeout, so it can never fail later the way a read transaction
+    fails when it tries to become a writer after another process committed. On PostgreSQL
+    services lock the rows they count with ``SELECT ... FOR UPDATE`` inside it.
     """
     session = db.session()  # the Session itself: scoped_session does not proxy in_transaction()
+    if session.info.get(_WRITING):
+        yield session
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("write_transaction() must begin before any change is made")
+    if session.in_transaction():
+        session.commit()  # ends the read transaction; loaded objects are reloaded on use
+    session.info[_WRITING] = True
+    try:
+        token = _begin_immediate.set(session.get_bind().dialect.name == "sqlite")
+        try:
+            session.connection()
+        finally:
+            _begin_immediate.reset(token)
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_WRITING, None)
+
+
+def in_write_transaction() -> bool:
+    return bool(db.session().info.get(_WRITING))
+
+
+def forbid_writes_outside_transactions(app: Flask) -> None:
+    """Make any change a request writes outside ``write_transaction()`` fail at once.
+
+    Without this such a change would usually work and sometimes (when another process
+    wrote in between) fail with "database is locked" on SQLite; failing every time lets
+    the tests find every such path.
+    """
+
+    @event.listens_for(db.session, "before_flush")
+    def _refuse_stray_flush(session, flush_context, instances):
+        if has_request_context() and not session.info.get(_WRITING):
+            raise WriteOutsideTransaction("a request changed data outside write_transaction()")
+
+    @event.listens_for(db.session, "do_orm_execute")
+    def _refuse_stray_statement(state):
+        writes = state.is_insert or state.is_update or state.is_delete
+        if writes and has_request_context() and not state.session.info.get(_WRITING):
+            raise WriteOutsideTransaction("a request wrote outside write_transaction()")
+
+
+def begin_write() -> None:
+    """Deprecated: use ``write_transaction()``."""
+    session = db.session()
     if session.get_bind().dialect.name != "sqlite":
         session.connection()
         return
