@@ -45,11 +45,13 @@ class Defaults:
     MAIL_LEASE_SECONDS = 300  # a claim expires after this; a crashed worker's rows are retaken
     MAIL_RETRY_BASE_SECONDS = 30  # first retry delay, doubled per attempt
     MAIL_RETRY_MAX_SECONDS = 3600  # longest delay between two attempts
-    MAIL_POLL_SECONDS = 30  # how often looping workers look for due retries
+    MAIL_POLL_SECONDS = 30  # how often the sender thread and looping workers look for due mail
     # Development page listing delivered .eml files at /_dev/mail (never in production).
     DEV_MAIL_PAGE = False
     # Celery broker; with none, `flask deliver-mail` and an in-process thread deliver mail.
     CELERY_BROKER_URL = None
+    # The in-process sender: started by the serving process (wsgi.py), it sends what is due
+    # at start, after each commit that records mail, and every MAIL_POLL_SECONDS.
     MAIL_DELIVER_IN_BACKGROUND = True
     CELERY_QUEUE = "eventreg-mail"
     CELERY_SWEEP_SECONDS = 60  # the beat schedule's outbox sweep (retries, missed triggers)

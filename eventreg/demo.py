@@ -2,6 +2,10 @@
 
 The demo follows the facts of the example event; every text is written for eventreg. Apart
 from the keynote speaker, the people and their institutions are invented for the demo.
+
+Sessions are created through the schedule's services (``create_sessions``: every rule the
+forms enforce, one transaction, no mail), so the data cannot hold what a later edit would
+refuse: no room or speaker in two sessions at once, no session outside the conference.
 """
 
 import hashlib
@@ -12,11 +16,14 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track, talk_speaker
-from eventreg.core.db import utcnow
+from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track
+from eventreg.core import audit
+from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.extensions import db
 from eventreg.core.timeutil import local_instant
 from eventreg.registration.models import Question, Registration
+from eventreg.schedule.changes import SessionFields
+from eventreg.schedule.services import create_sessions
 
 DEMO_SLUG = "shenzhen-italy-biotech"
 
@@ -91,7 +98,7 @@ PROGRAMME = [
      "Designing and certifying a handheld ultrasound device for clinics with limited budgets."),
     (0, "10:45", "11:15", None, None, "break", "Coffee break", [], None, ""),
     (0, "11:15", "12:30", "Main Hall", "Medical Research", "panel",
-     "Running clinical trials across China and the EU", ["bianchi", "zhang", "li"], None,
+     "Running clinical trials across China and the EU", ["bianchi", "zhang", "rossi"], None,
      "Ethics approvals, data protection, recruitment and regulators: a frank discussion of what "
      "slows down joint trials and what speeds them up."),
     (0, "11:15", "12:30", "Lab Studio", "Biomedicine", "workshop",
@@ -164,201 +171,192 @@ def load_demo(today: date | None = None) -> Conference | None:
         return None
     today = today or utcnow().date()
     start = today + timedelta(days=60)
-    conference = Conference(
-        slug=DEMO_SLUG,
-        title="Transnational Innovation in Biotech: Shenzhen-Italy Healthcare Special",
-        description=DESCRIPTION,
-        venue="Shenzhen Conference Centre (demo venue)",
-        address="Futian District, Shenzhen, Guangdong, China",
-        timezone="Asia/Shanghai",
-        start_date=start,
-        end_date=start + timedelta(days=1),
-        capacity=300,
-        registration_opens_at=utcnow() - timedelta(days=1),
-        registration_closes_at=local_instant(start, time(0, 0), ZoneInfo("Asia/Shanghai")),
-        organizer_name="Shenzhen-European Economic and Trade Representative Office",
-        organizer_email="events@shenzhen-europe.example.org",
-        privacy_notice=PRIVACY_NOTICE,
-        published=True,
-    )
-    db.session.add(conference)
-    rooms = {
-        name: Room(conference=conference, name=name, seats=seats, position=i)
-        for i, (name, seats) in enumerate(ROOMS)
-    }
-    tracks = {
-        name: Track(conference=conference, name=name, color=color, description=text)
-        for name, color, text in TRACKS
-    }
-    speakers = {
-        key: Speaker(
-            conference=conference,
-            name=name,
-            title=title,
-            affiliation=org,
-            bio=bio,
-            email=f"{key}@speakers.example.org",
+    with write_transaction():
+        conference = Conference(
+            slug=DEMO_SLUG,
+            title="Transnational Innovation in Biotech: Shenzhen-Italy Healthcare Special",
+            description=DESCRIPTION,
+            venue="Shenzhen Conference Centre (demo venue)",
+            address="Futian District, Shenzhen, Guangdong, China",
+            timezone="Asia/Shanghai",
+            start_date=start,
+            end_date=start + timedelta(days=1),
+            capacity=300,
+            registration_opens_at=utcnow() - timedelta(days=1),
+            registration_closes_at=local_instant(start, time(0, 0), ZoneInfo("Asia/Shanghai")),
+            organizer_name="Shenzhen-European Economic and Trade Representative Office",
+            organizer_email="events@shenzhen-europe.example.org",
+            privacy_notice=PRIVACY_NOTICE,
+            published=True,
         )
-        for key, (name, title, org, bio) in SPEAKERS.items()
-    }
-    for day, begin, end, room, track, kind, title, keys, capacity, abstract in PROGRAMME:
-        date_ = start + timedelta(days=day)
-        db.session.add(
-            Talk(
+        db.session.add(conference)
+        rooms = {
+            name: Room(conference=conference, name=name, seats=seats, position=i)
+            for i, (name, seats) in enumerate(ROOMS)
+        }
+        tracks = {
+            name: Track(conference=conference, name=name, color=color, description=text)
+            for name, color, text in TRACKS
+        }
+        speakers = {
+            key: Speaker(
                 conference=conference,
+                name=name,
                 title=title,
-                abstract=abstract,
-                kind=kind,
-                start_at=local_instant(date_, _clock(begin), conference.tz),
-                end_at=local_instant(date_, _clock(end), conference.tz),
-                room=rooms.get(room),
-                track=tracks.get(track),
-                capacity=capacity,
-                speakers=[speakers[k] for k in keys],
+                affiliation=org,
+                bio=bio,
+                email=f"{key}@speakers.example.org",
             )
-        )
-    for position, (label, kind, required, choices) in enumerate(QUESTIONS):
-        db.session.add(
-            Question(
-                conference=conference,
-                label=label,
-                kind=kind,
-                required=required,
-                choices=choices,
-                position=position,
+            for key, (name, title, org, bio) in SPEAKERS.items()
+        }
+        db.session.add_all([*rooms.values(), *tracks.values(), *speakers.values()])
+        for position, (label, kind, required, choices) in enumerate(QUESTIONS):
+            db.session.add(
+                Question(
+                    conference=conference,
+                    label=label,
+                    kind=kind,
+                    required=required,
+                    choices=choices,
+                    position=position,
+                )
             )
+        db.session.flush()
+        tz = conference.tz
+        create_sessions(
+            audit.SYSTEM,
+            conference,
+            [
+                SessionFields(
+                    title=title,
+                    abstract=abstract,
+                    kind=kind,
+                    start_at=local_instant(start + timedelta(days=day), _clock(begin), tz),
+                    end_at=local_instant(start + timedelta(days=day), _clock(end), tz),
+                    room_id=rooms[room].id if room else None,
+                    track_id=tracks[track].id if track else None,
+                    capacity=capacity,
+                    speaker_ids=[speakers[key].id for key in keys],
+                )
+                for day, begin, end, room, track, kind, title, keys, capacity, abstract in PROGRAMME
+            ],
         )
-    db.session.commit()
     return conference
 
 
 def load_synthetic(sessions: int, attendees: int, slug: str | None = None) -> Conference:
-    """A large conference for benchmarks, written with bulk inserts (seconds for thousands)."""
+    """A large conference for benchmarks: rooms, tracks, speakers and attendees written
+    with bulk inserts, the sessions through the schedule's services (seconds for
+    thousands)."""
     slug = slug or f"synthetic-{sessions}-{secrets.token_hex(3)}"
     tz = ZoneInfo("Europe/Rome")
     rooms_count = max(1, min(20, sessions // 50))
     per_day_per_room = 16  # 30-minute slots from 09:00
     days = max(1, -(-sessions // (rooms_count * per_day_per_room)))
     start = utcnow().date() + timedelta(days=90)
-    conference = Conference(
-        slug=slug,
-        title=f"Synthetic conference ({sessions} sessions)",
-        description="Benchmark data.",
-        venue="Benchmark Hall",
-        address="Via Esempio 1, Roma",
-        timezone=tz.key,
-        start_date=start,
-        end_date=start + timedelta(days=days - 1),
-        capacity=None,
-        published=True,
-        organizer_email="bench@example.org",
-    )
-    db.session.add(conference)
-    db.session.flush()
-    room_rows = [
-        {"conference_id": conference.id, "name": f"Room {i + 1}", "position": i}
-        for i in range(rooms_count)
-    ]
-    room_ids = list(
-        db.session.scalars(
-            sa.insert(Room).returning(Room.id, sort_by_parameter_order=True), room_rows
+    with write_transaction():
+        conference = Conference(
+            slug=slug,
+            title=f"Synthetic conference ({sessions} sessions)",
+            description="Benchmark data.",
+            venue="Benchmark Hall",
+            address="Via Esempio 1, Roma",
+            timezone=tz.key,
+            start_date=start,
+            end_date=start + timedelta(days=days - 1),
+            capacity=None,
+            published=True,
+            organizer_email="bench@example.org",
         )
-    )
-    track_rows = [
-        {"conference_id": conference.id, "name": f"Track {i + 1}", "color": color}
-        for i, color in enumerate(["#b3261e", "#0b5cad", "#1b6e3a", "#7a4cb0"])
-    ]
-    track_ids = list(
-        db.session.scalars(
-            sa.insert(Track).returning(Track.id, sort_by_parameter_order=True), track_rows
+        db.session.add(conference)
+        db.session.flush()
+        room_ids = _insert(
+            Room,
+            [
+                {"conference_id": conference.id, "name": f"Room {i + 1}", "position": i}
+                for i in range(rooms_count)
+            ],
         )
-    )
-    speaker_rows = [
-        {
-            "conference_id": conference.id,
-            "name": f"Speaker {i + 1}",
-            "affiliation": "Example Institute",
-            "uuid": str(uuid.uuid4()),
-        }
-        for i in range(max(1, sessions // 2))
-    ]
-    speaker_ids = list(
-        db.session.scalars(
-            sa.insert(Speaker).returning(Speaker.id, sort_by_parameter_order=True), speaker_rows
+        colours = ["#b3261e", "#0b5cad", "#1b6e3a", "#7a4cb0"]
+        track_ids = _insert(
+            Track,
+            [
+                {"conference_id": conference.id, "name": f"Track {i + 1}", "color": colour}
+                for i, colour in enumerate(colours)
+            ],
         )
-    )
-    now = utcnow()
-    talk_rows = []
-    for i in range(sessions):
-        day, rest = divmod(i, rooms_count * per_day_per_room)
-        slot, room = divmod(rest, rooms_count)
-        begin = local_instant(start + timedelta(days=day), time(9, 0), tz) + timedelta(
-            minutes=30 * slot
-        )
-        talk_rows.append(
-            {
-                "conference_id": conference.id,
-                "uuid": str(uuid.uuid4()),
-                "title": f"Session {i + 1}",
-                "abstract": "An abstract for benchmarking.",
-                "kind": "talk",
-                "start_at": begin,
-                "end_at": begin + timedelta(minutes=25),
-                "room_id": room_ids[room],
-                "track_id": track_ids[i % len(track_ids)],
-                "status": "scheduled",
-                "revision": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    talk_ids = list(
-        db.session.scalars(
-            sa.insert(Talk).returning(Talk.id, sort_by_parameter_order=True), talk_rows
-        )
-    )
-    db.session.execute(
-        sa.insert(talk_speaker),
-        [
-            {"talk_id": talk_id, "speaker_id": speaker_ids[i % len(speaker_ids)]}
-            for i, talk_id in enumerate(talk_ids)
-        ],
-    )
-    if attendees:
-        db.session.execute(
-            sa.insert(Registration),
+        speaker_ids = _insert(
+            Speaker,
             [
                 {
                     "conference_id": conference.id,
-                    "email": f"attendee{i}@example.org",
-                    "full_name": f"Attendee {i}",
-                    "status": "confirmed",
-                    "locale": "en",
-                    "token_hash": _random_hash(),
-                    "created_at": now,
-                    "updated_at": now,
-                    "confirmed_at": now,
+                    "name": f"Speaker {i + 1}",
+                    "affiliation": "Example Institute",
+                    "uuid": str(uuid.uuid4()),
                 }
-                for i in range(attendees)
+                for i in range(max(1, sessions // 2))
             ],
         )
-    db.session.commit()
+        proposals = []
+        for i in range(sessions):
+            day, rest = divmod(i, rooms_count * per_day_per_room)
+            slot, room = divmod(rest, rooms_count)
+            begin = local_instant(start + timedelta(days=day), time(9, 0), tz) + timedelta(
+                minutes=30 * slot
+            )
+            proposals.append(
+                SessionFields(
+                    title=f"Session {i + 1}",
+                    abstract="An abstract for benchmarking.",
+                    start_at=begin,
+                    end_at=begin + timedelta(minutes=25),
+                    room_id=room_ids[room],
+                    track_id=track_ids[i % len(track_ids)],
+                    speaker_ids=[speaker_ids[i % len(speaker_ids)]],
+                )
+            )
+        create_sessions(audit.SYSTEM, conference, proposals)
+        if attendees:
+            now = utcnow()
+            db.session.execute(
+                sa.insert(Registration),
+                [
+                    {
+                        "conference_id": conference.id,
+                        "email": f"attendee{i}@example.org",
+                        "full_name": f"Attendee {i}",
+                        "status": "confirmed",
+                        "locale": "en",
+                        "token_hash": _random_hash(),
+                        "created_at": now,
+                        "updated_at": now,
+                        "confirmed_at": now,
+                    }
+                    for i in range(attendees)
+                ],
+            )
     _refresh_planner_statistics()
     return conference
+
+
+def _insert(model, rows: list[dict]) -> list[int]:
+    return list(
+        db.session.scalars(sa.insert(model).returning(model.id, sort_by_parameter_order=True), rows)
+    )
 
 
 def _refresh_planner_statistics() -> None:
     """After a bulk load the query planner still believes the tables are empty, and on
     PostgreSQL picks nested loops that are several times slower; tell it the truth."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        tables = ", ".join(
-            f'"{model.__table__.name}"'
-            for model in (Conference, Room, Track, Speaker, Talk, Registration)
-        )
-        db.session.execute(sa.text(f"ANALYZE {tables}, talk_speaker"))
-    else:
-        db.session.execute(sa.text("ANALYZE"))
-    db.session.commit()
+    with write_transaction():
+        if db.session.get_bind().dialect.name == "postgresql":
+            tables = ", ".join(
+                f'"{model.__table__.name}"'
+                for model in (Conference, Room, Track, Speaker, Talk, Registration)
+            )
+            db.session.execute(sa.text(f"ANALYZE {tables}, talk_speaker"))
+        else:
+            db.session.execute(sa.text("ANALYZE"))
 
 
 def _random_hash() -> str:

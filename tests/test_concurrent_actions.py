@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import lxml.html
 import pytest
@@ -24,6 +25,7 @@ from werkzeug.serving import make_server
 from eventreg.accounts import api_tokens
 from eventreg.core.audit import AuditEntry
 from eventreg.core.extensions import db
+from eventreg.mail.background import background_delivery
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration import checkin
 from eventreg.registration.models import Registration
@@ -58,6 +60,7 @@ def served(app, database_url, instance_path, smtp_server, tmp_path):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        background_delivery(live).stop()  # no mail thread may write into the next test
         with live.app_context():
             db.engine.dispose()
 
@@ -78,24 +81,25 @@ class Browser:
         self.statuses.append((path, response.status_code))
         return response
 
-    def submit(self, path: str, *, form_index: int = 0, action: str | None = None, **fields):
-        """Open ``path``, take its form (the one posting to ``action``, else the
-        ``form_index``-th), change ``fields``, and send it as a browser would."""
+    def submit(self, path: str, *, action: str | None = None, **fields):
+        """Open ``path``, take its form that posts to ``action`` (by default, to the page
+        itself), change ``fields``, and send it as a browser would."""
         page = self.get(path)
         assert page.status_code == 200, (path, page.status_code)
-        return self.send_form(page, form_index=form_index, action=action, **fields)
+        return self.send_form(page, action=action or path.split("?")[0], **fields)
 
-    def send_form(self, page, *, form_index: int = 0, action: str | None = None, **fields):
+    def send_form(self, page, *, action: str, **fields):
         document = lxml.html.fromstring(page.text, base_url=page.url)
-        forms = document.forms
-        if action is not None:
-            forms = [form for form in forms if form.get("action", "").endswith(action)]
-        form = forms[0] if action is not None else forms[form_index]
-        values = dict(form.form_values())
+        forms = [
+            form
+            for form in document.forms
+            if form.method.lower() == "post" and urlsplit(form.action).path.endswith(action)
+        ]
+        assert forms, f"no form posting to {action} on {page.url}"
+        values = dict(forms[0].form_values())
         values.update({name: str(value) for name, value in fields.items()})
-        target = form.action or page.url
-        response = self.http.post(target, data=values, timeout=WAIT_SECONDS)
-        self.statuses.append((target, response.status_code))
+        response = self.http.post(forms[0].action, data=values, timeout=WAIT_SECONDS)
+        self.statuses.append((forms[0].action, response.status_code))
         return response
 
     def log_in(self, email: str) -> "Browser":

@@ -24,7 +24,7 @@ def create_admin(email: str) -> None:
     try:
         user, created = services.create_or_promote_admin(email, password)
     except Invalid as error:
-        raise click.ClickException(" ".join(error.errors.values())) from None
+        raise click.ClickException(error.message) from None
     if created:
         click.echo(f"Created the administrator {user.email}.")
     else:

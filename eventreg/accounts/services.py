@@ -1,20 +1,21 @@
 """Staff accounts: creating them, logging in, passwords.
 
-Every function that changes something commits it together with its audit entry and any
-e-mail it records, so a change is never half-written.
+Every function that changes something is one ``write_transaction()``: the change, its
+audit entry and any e-mail it records commit together, so a change is never half-written.
+Password hashing (deliberately slow) happens before the transaction, never while it holds
+the database's write lock.
 """
 
 import secrets
-from email.headerregistry import Address
-from email.message import EmailMessage
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from eventreg.accounts.models import User
 from eventreg.accounts.passwords import (
+    WELCOME_MAX_AGE,
     check_password,
     hash_password,
     make_password_token,
@@ -23,11 +24,13 @@ from eventreg.accounts.passwords import (
     spend_check_time,
 )
 from eventreg.core import audit
-from eventreg.core.db import utcnow
+from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.emails import normalise_email
-from eventreg.core.errors import Invalid
+from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
-from eventreg.mail.outbox import record
+from eventreg.core.links import public_url
+from eventreg.mail import builder
+from eventreg.mail.compose import Recipient
 
 MAX_PASSWORD_LENGTH = 1024  # argon2 hashes anything, but a megabyte "password" is abuse
 USER_FIELDS = ("email", "name", "is_admin", "may_create_conferences", "active")
@@ -56,7 +59,7 @@ def find_user(email: str) -> User | None:
 
 
 def create_user(
-    actor: User | None,
+    actor: audit.Actor,
     email: str,
     *,
     password: str | None = None,
@@ -68,36 +71,41 @@ def create_user(
     email = account_email(email)
     if password is not None:
         check_new_password(password, field="password")
-    if db.session.scalar(sa.select(User.id).filter_by(email=email)) is not None:
-        raise Invalid({"email": _("An account with this e-mail address already exists.")})
-    user = User(
-        email=email,
-        name=(name or "").strip(),
-        # Without a password the hash is of a random secret nobody knows: no login until
-        # the person follows the welcome link.
-        password_hash=hash_password(password if password is not None else _random_secret()),
-        is_admin=is_admin,
-        may_create_conferences=may_create_conferences,
-        active=True,
-    )
-    db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Invalid({"email": _("An account with this e-mail address already exists.")}) from None
-    audit.log(
-        actor,
-        "user.created",
-        user,
-        conference_id=None,
-        summary=email,
-        after=audit.snapshot(user, USER_FIELDS),
-    )
-    if password is None:
-        _send_welcome(user)
-    db.session.commit()
-    return user
+    # Without a password the hash is of a random secret nobody knows: no login until the
+    # person follows the welcome link.
+    password_hash = hash_password(password if password is not None else _random_secret())
+    with write_transaction():
+        if db.session.scalar(sa.select(User.id).filter_by(email=email)) is not None:
+            raise _account_exists()
+        user = User(
+            email=email,
+            name=(name or "").strip(),
+            password_hash=password_hash,
+            is_admin=is_admin,
+            may_create_conferences=may_create_conferences,
+            active=True,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(user)
+                db.session.flush()
+        except IntegrityError:
+            raise _account_exists() from None
+        audit.log(
+            actor,
+            "user.created",
+            user,
+            conference_id=None,
+            summary=email,
+            after=audit.snapshot(user, USER_FIELDS),
+        )
+        if password is None:
+            _send_welcome(user)
+        return user
+
+
+def _account_exists() -> Conflict:
+    return Conflict({"email": _("An account with this e-mail address already exists.")})
 
 
 def create_or_promote_admin(email: str, password: str) -> tuple[User, bool]:
@@ -106,19 +114,26 @@ def create_or_promote_admin(email: str, password: str) -> tuple[User, bool]:
     Returns the account and whether it was created."""
     email = account_email(email)
     check_new_password(password, field="password")
-    user = db.session.scalar(sa.select(User).filter_by(email=email))
-    if user is None:
-        return create_user(None, email, password=password, is_admin=True), True
-    before = audit.snapshot(user, USER_FIELDS)
-    user.password_hash = hash_password(password)
-    user.is_admin = True
-    user.active = True
-    old, new = audit.changed(before, audit.snapshot(user, USER_FIELDS))
-    audit.log(
-        None, "user.made_admin", user, conference_id=None, summary=email, before=old, after=new
-    )
-    db.session.commit()
-    return user, False
+    password_hash = hash_password(password)
+    with write_transaction():
+        user = db.session.scalar(sa.select(User).filter_by(email=email))
+        if user is None:
+            return create_user(audit.SYSTEM, email, password=password, is_admin=True), True
+        before = audit.snapshot(user, USER_FIELDS)
+        user.password_hash = password_hash
+        user.is_admin = True
+        user.active = True
+        old, new = audit.changed(before, audit.snapshot(user, USER_FIELDS))
+        audit.log(
+            audit.SYSTEM,
+            "user.made_admin",
+            user,
+            conference_id=None,
+            summary=email,
+            before=old,
+            after=new,
+        )
+        return user, False
 
 
 def update_user(
@@ -133,40 +148,46 @@ def update_user(
     """Change an account's name and rights. Nobody can lock every administrator out."""
     if user.id == actor.id and (not is_admin or not active):
         raise Invalid({"": _("You cannot take away your own administrator rights or account.")})
-    before = audit.snapshot(user, USER_FIELDS)
-    user.name = (name or "").strip()
-    user.is_admin = is_admin
-    user.may_create_conferences = may_create_conferences
-    user.active = active
-    old, new = audit.changed(before, audit.snapshot(user, USER_FIELDS))
-    if new:
-        audit.log(
-            actor,
-            "user.updated",
-            user,
-            conference_id=None,
-            summary=user.email,
-            before=old,
-            after=new,
-        )
-    db.session.commit()
-    return user
+    with write_transaction():
+        before = audit.snapshot(user, USER_FIELDS)
+        user.name = (name or "").strip()
+        user.is_admin = is_admin
+        user.may_create_conferences = may_create_conferences
+        user.active = active
+        old, new = audit.changed(before, audit.snapshot(user, USER_FIELDS))
+        if new:
+            audit.log(
+                actor,
+                "user.updated",
+                user,
+                conference_id=None,
+                summary=user.email,
+                before=old,
+                after=new,
+            )
+        return user
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active account with this address and password, or None (for any reason)."""
+    """The active account with this address and password, or None (for any reason).
+    The login is recorded (``last_login_at``, and a stronger hash when the old one is
+    outdated); it is not an audited change."""
     user = find_user(email)
     if user is None or not user.active:
         spend_check_time(password)
         return None
-    matches, new_hash = check_password(user.password_hash, password)
+    stored_hash = user.password_hash
+    matches, new_hash = check_password(stored_hash, password)
     if not matches:
         return None
-    if new_hash:
-        user.password_hash = new_hash
-    user.last_login_at = utcnow()
-    db.session.commit()
-    return user
+    with write_transaction():
+        db.session.refresh(user)
+        if not user.active or user.password_hash != stored_hash:
+            return None  # deactivated, or the password changed, while it was checked
+        if new_hash:
+            user.password_hash = new_hash
+        user.last_login_at = utcnow()
+        return user
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -174,31 +195,31 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if not matches:
         raise Invalid({"current_password": _("This is not your current password.")})
     check_new_password(new_password)
-    user.password_hash = hash_password(new_password)
-    audit.log(user, "user.password_changed", user, conference_id=None, summary=user.email)
-    db.session.commit()
+    new_hash = hash_password(new_password)
+    with write_transaction():
+        user.password_hash = new_hash
+        audit.log(user, "user.password_changed", user, conference_id=None, summary=user.email)
 
 
 def request_password_reset(email: str) -> None:
     """E-mail a reset link when an active account has this address; silently nothing otherwise,
     so the form does not tell strangers which addresses have accounts."""
-    user = find_user(email)
-    if user is None or not user.active:
-        return
-    token = make_password_token("reset", user.id, user.password_hash)
-    link = url_for("organizers.reset_password", token=token, _external=True)
-    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    body = _(
-        "Hello,\n\nsomeone (hopefully you) asked to reset the password of your eventreg "
-        "account %(email)s. Open this link within %(minutes)d minutes to choose a new one:\n\n"
-        "%(link)s\n\nThe link works once. If you did not ask for it, ignore this message: "
-        "your password stays as it is.\n",
-        email=user.email,
-        minutes=minutes,
-        link=link,
-    )
-    _send(user, _("Reset your eventreg password"), body, kind="password_reset")
-    db.session.commit()
+    with write_transaction():
+        user = find_user(email)
+        if user is None or not user.active:
+            return
+        token = make_password_token("reset", user.id, user.password_hash)
+        builder.send(
+            Recipient(user.name, user.email),
+            kind="password_reset",
+            template="email/password_reset",
+            subject=_("Reset your eventreg password"),
+            context={
+                "user": user,
+                "link": public_url("organizers.reset_password", token=token),
+                "minutes": current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+            },
+        )
 
 
 def user_for_reset_token(token: str, *, welcome: bool = False) -> User | None:
@@ -217,30 +238,27 @@ def user_for_reset_token(token: str, *, welcome: bool = False) -> User | None:
 
 
 def set_password_from_link(user: User, new_password: str) -> None:
+    """Set the password chosen through a reset or welcome link (which it spends)."""
     check_new_password(new_password)
-    user.password_hash = hash_password(new_password)
-    audit.log(user, "user.password_reset", user, conference_id=None, summary=user.email)
-    db.session.commit()
+    new_hash = hash_password(new_password)
+    with write_transaction():
+        user.password_hash = new_hash
+        audit.log(user, "user.password_reset", user, conference_id=None, summary=user.email)
 
 
 def _send_welcome(user: User) -> None:
     token = make_password_token("welcome", user.id, user.password_hash)
-    link = url_for("organizers.welcome", token=token, _external=True)
-    body = _(
-        "Hello,\n\nan eventreg account has been created for you (%(email)s). Open this link "
-        "within seven days to choose your password:\n\n%(link)s\n",
-        email=user.email,
-        link=link,
+    builder.send(
+        Recipient(user.name, user.email),
+        kind="account_welcome",
+        template="email/account_welcome",
+        subject=_("Your eventreg account"),
+        context={
+            "user": user,
+            "link": public_url("organizers.welcome", token=token),
+            "days": WELCOME_MAX_AGE // (24 * 3600),
+        },
     )
-    _send(user, _("Your eventreg account"), body, kind="account_welcome")
-
-
-def _send(user: User, subject: str, body: str, *, kind: str) -> None:
-    message = EmailMessage()
-    message["To"] = Address(display_name=user.name, addr_spec=user.email)
-    message["Subject"] = subject
-    message.set_content(body)
-    record(message, kind=kind)
 
 
 def _random_secret() -> str:

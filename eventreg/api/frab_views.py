@@ -2,11 +2,13 @@
 
 from flask import Blueprint, Response, jsonify
 
+from eventreg.api.errors import register_error_handlers
 from eventreg.conferences.models import Conference
 from eventreg.conferences.services import get_published_or_404
 from eventreg.schedule.frab import build_schedule, schedule_json, schedule_xml
 
 bp = Blueprint("frab", __name__, url_prefix="/c/<slug>")
+register_error_handlers(bp)
 
 
 @bp.get("/schedule.xml")

@@ -2,10 +2,11 @@
 
 A request carries ``Authorization: Bearer <token>`` (see :mod:`eventreg.accounts.api_tokens`) and
 acts with the rights of the token's account: a conference it has no role in does not
-exist for it (404), check-in staff may not organize (403). Writes go through the same
-services as the workspace forms, which check conflicts and notify attendees and speakers,
-and are written to the same audit log. No cookie is read, so there is nothing to forge
-across sites and the blueprint needs no CSRF token.
+exist for it (404), check-in staff may not organize (403). Each write is one call of the
+schedule's services, as from the workspace forms: the same rules (422 with the field at
+fault, 409 for a clash naming the other session), the same messages to attendees and
+speakers, the same audit entry. No cookie is read, so there is nothing to forge across
+sites and the blueprint needs no CSRF token.
 """
 
 from functools import wraps
@@ -13,12 +14,14 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, make_response, request, url_for
 from flask_babel import gettext as _
+from pydantic import BaseModel
 from spectree import Response
 from spectree.models import SecurityScheme, SecuritySchemeData
 from sqlalchemy.orm import selectinload
 
 from eventreg.accounts import api_tokens as tokens
-from eventreg.api.public import api_error, room_json, spec, track_json
+from eventreg.api.errors import ApiNotFound, api_error, register_error_handlers
+from eventreg.api.public import room_json, spec, track_json
 from eventreg.api.schemas import (
     Error,
     ManagedConferenceList,
@@ -29,16 +32,17 @@ from eventreg.api.schemas import (
     SessionCreate,
     SessionUpdate,
 )
-from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track
+from eventreg.conferences.models import Conference, Talk
 from eventreg.conferences.roles import conferences_visible_to, role_in
 from eventreg.core.extensions import csrf, db
 from eventreg.registration import reports as attendees
 from eventreg.registration.models import Registration
-from eventreg.schedule import changes as sessions_ops
 from eventreg.schedule import services as schedule
+from eventreg.schedule.changes import SessionFields
 
 bp = Blueprint("api_manage", __name__, url_prefix="/api/v1/manage")
 csrf.exempt(bp)
+register_error_handlers(bp)
 
 BEARER = "bearerToken"
 if not any(scheme.name == BEARER for scheme in spec.config.security_schemes or ()):
@@ -139,21 +143,6 @@ def registration_json(registration: Registration) -> dict:
     }
 
 
-class Refused(Exception):
-    """Input that names something this conference does not have."""
-
-
-@bp.errorhandler(Refused)
-def _refused(error):
-    return api_error(400, _("Bad request"), str(error))
-
-
-@bp.errorhandler(schedule.ScheduleError)
-def _schedule_conflict(error):
-    # The service has rolled back; its message names what is in the way.
-    return api_error(409, _("Conflict"), str(error))
-
-
 @bp.get("/conferences")
 @spec.validate(
     resp=Response(HTTP_200=ManagedConferenceList, HTTP_401=Error),
@@ -181,30 +170,18 @@ def conferences():
 @bp.post("/conferences/<slug>/sessions")
 @managed_conference
 @spec.validate(
-    resp=Response(HTTP_201=ManagedSessionOut, HTTP_400=Error, HTTP_409=Error, **REFUSALS),
+    resp=Response(HTTP_201=ManagedSessionOut, HTTP_409=Error, **REFUSALS),
     tags=["organizers"],
     security=SECURITY,
 )
 def create_session(conference: Conference, json: SessionCreate):
     """Add a session.
 
-    With start_at and end_at it is scheduled and its speakers are invited. A clash of
-    room or speaker, or a time outside the conference, is a 409."""
-    start_at, end_at = _times(json)
-    talk = sessions_ops.create_session(
-        g.api_user,
-        conference,
-        title=_title(json.title),
-        abstract=json.abstract,
-        kind=json.kind,
-        track=_track(conference, json.track_id),
-        speakers=_speakers(conference, json.speaker_ids),
-        capacity=json.capacity,
-        start_at=start_at,
-        end_at=end_at,
-        room=_room(conference, json.room_id),
-    )
-    return jsonify(managed_session_json(_reloaded(talk.id))), 201
+    With start_at and end_at it is scheduled and its speakers are invited. Refused input
+    is a 422 naming the field; a clash of room or speaker, or a time outside the
+    conference, is a 409."""
+    saved = schedule.create_session(g.api_user, conference, _proposal(json))
+    return jsonify(managed_session_json(_reloaded(saved.talk.id))), 201
 
 
 @bp.get("/conferences/<slug>/sessions/<int:session_id>")
@@ -220,37 +197,18 @@ def get_session(conference: Conference, session_id: int):
 @bp.patch("/conferences/<slug>/sessions/<int:session_id>")
 @managed_conference
 @spec.validate(
-    resp=Response(HTTP_200=SessionChangeOut, HTTP_400=Error, HTTP_409=Error, **REFUSALS),
+    resp=Response(HTTP_200=SessionChangeOut, HTTP_409=Error, **REFUSALS),
     tags=["organizers"],
     security=SECURITY,
 )
 def update_session(conference: Conference, session_id: int, json: SessionUpdate):
     """Change the fields given.
 
-    Attendees holding a seat and the speakers are told of a new
-    time, room, title, abstract or speakers; raising the capacity promotes from the
-    session's waiting list. A cancelled session cannot be changed (409)."""
-    talk = _talk(conference, session_id)
-    given = json.model_fields_set
-    changes = {}
-    if "title" in given:
-        changes["title"] = _title(json.title)
-    if "abstract" in given:
-        changes["abstract"] = json.abstract
-    if "kind" in given:
-        changes["kind"] = json.kind
-    if "track_id" in given:
-        changes["track"] = _track(conference, json.track_id)
-    if "room_id" in given:
-        changes["room"] = _room(conference, json.room_id)
-    if {"start_at", "end_at"} & given:
-        changes["start_at"], changes["end_at"] = _times(json)
-    if "speaker_ids" in given:
-        changes["speakers"] = _speakers(conference, json.speaker_ids)
-    capacity = json.capacity if "capacity" in given else sessions_ops.UNCHANGED
-    saved = sessions_ops.update_session(g.api_user, conference, talk, changes, capacity)
-    talk, notified = _reloaded(session_id), saved.notified
-    return jsonify(managed_session_json(talk) | {"notified": notified})
+    Attendees holding a seat and the speakers are told of a new time, room, title or
+    speakers (not of an abstract, kind, track or seats); raising the capacity promotes
+    from the session's waiting list. A cancelled session cannot be changed (409)."""
+    saved = schedule.update_session(g.api_user, _talk(conference, session_id), _proposal(json))
+    return jsonify(managed_session_json(_reloaded(session_id)) | {"notified": saved.notified})
 
 
 @bp.post("/conferences/<slug>/sessions/<int:session_id>/cancel")
@@ -263,10 +221,8 @@ def cancel_session(conference: Conference, session_id: int):
 
     Attendees holding a seat and the speakers get a cancellation. Cancelling again
     changes nothing and notifies nobody."""
-    talk = _talk(conference, session_id)
-    notified = sessions_ops.cancel_session(g.api_user, conference, talk)
-    talk = _reloaded(session_id)
-    return jsonify(managed_session_json(talk) | {"notified": notified})
+    saved = schedule.cancel_session(g.api_user, _talk(conference, session_id))
+    return jsonify(managed_session_json(_reloaded(session_id)) | {"notified": saved.notified})
 
 
 @bp.get("/conferences/<slug>/registrations")
@@ -297,7 +253,6 @@ def registrations_csv(conference: Conference):
     export."""
     response = make_response("\ufeff" + attendees.export_csv(conference))
     response.mimetype = "text/csv"
-    response.charset = "utf-8"
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{conference.slug}-attendees.csv"'
     )
@@ -311,7 +266,7 @@ def registrations_csv(conference: Conference):
 def _talk(conference: Conference, session_id: int) -> Talk:
     talk = db.session.get(Talk, session_id) if session_id <= 2**31 - 1 else None
     if talk is None or talk.conference_id != conference.id:
-        raise _NotFound(_("This conference has no such session."))
+        raise ApiNotFound(_("This conference has no such session."))
     return talk
 
 
@@ -324,60 +279,6 @@ def _reloaded(talk_id: int) -> Talk:
     )
 
 
-class _NotFound(Exception):
-    pass
-
-
-@bp.errorhandler(_NotFound)
-def _not_found(error):
-    return api_error(404, _("Not found"), str(error))
-
-
-def _times(body: SessionCreate | SessionUpdate) -> tuple:
-    """The new start and end: both or neither, the end after the start."""
-    if (body.start_at is None) != (body.end_at is None):
-        raise Refused(_("start_at and end_at go together: give both or neither."))
-    if body.start_at is not None and body.end_at <= body.start_at:
-        raise Refused(_("end_at must be after start_at."))
-    return body.start_at, body.end_at
-
-
-def _title(title: str) -> str:
-    title = title.strip()
-    if not title:
-        raise Refused(_("A session needs a title."))
-    return title
-
-
-def _room(conference: Conference, room_id: int | None) -> Room | None:
-    if room_id is None:
-        return None
-    room = db.session.get(Room, room_id)
-    if room is None or room.conference_id != conference.id:
-        raise Refused(_("This conference has no room %(id)d.", id=room_id))
-    return room
-
-
-def _track(conference: Conference, track_id: int | None) -> Track | None:
-    if track_id is None:
-        return None
-    track = db.session.get(Track, track_id)
-    if track is None or track.conference_id != conference.id:
-        raise Refused(_("This conference has no track %(id)d.", id=track_id))
-    return track
-
-
-def _speakers(conference: Conference, speaker_ids: list[int]) -> list[Speaker]:
-    wanted = set(speaker_ids)
-    speakers = db.session.scalars(
-        sa.select(Speaker).where(Speaker.id.in_(wanted), Speaker.conference_id == conference.id)
-    ).all()
-    missing = sorted(wanted - {speaker.id for speaker in speakers})
-    if missing:
-        raise Refused(
-            _(
-                "This conference has no speaker %(ids)s.",
-                ids=", ".join(str(speaker_id) for speaker_id in missing),
-            )
-        )
-    return sorted(speakers, key=lambda speaker: speaker.id)
+def _proposal(body: BaseModel) -> SessionFields:
+    """The fields the request gives, by the schedule's names (which the API shares)."""
+    return SessionFields(**{name: getattr(body, name) for name in body.model_fields_set})

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from spectree import Response, SpecTree
 from sqlalchemy.orm import selectinload
 
+from eventreg.api.errors import ApiNotFound, register_error_handlers, schema_refusal
 from eventreg.api.schemas import (
     ConferenceList,
     ConferenceOut,
@@ -43,22 +44,11 @@ spec = SpecTree(
     description="Published conferences, their sessions, speakers, rooms and tracks.",
     mode="strict",
     page_templates={},
+    # A request that does not match the schema is answered in the API's one error shape.
+    before=schema_refusal,
+    validation_error_model=Error,
 )
-
-NOT_FOUND = Response(HTTP_404=Error)
-
-
-class ApiNotFound(Exception):
-    pass
-
-
-@bp.errorhandler(ApiNotFound)
-def _not_found(error):
-    return api_error(404, _("Not found"), str(error))
-
-
-def api_error(status: int, error: str, message: str):
-    return jsonify(status=status, error=error, message=message), status
+register_error_handlers(bp)
 
 
 @bp.after_request

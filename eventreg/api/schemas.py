@@ -3,11 +3,21 @@
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 # A database id: positive and within PostgreSQL's integer column.
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+# The same in a request body, where a JSON ``true`` must not pass for the id 1.
+BodyRowId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
 
 
 def _optional_filter(description: str):
@@ -38,9 +48,15 @@ class SessionQuery(SyncQuery):
 
 
 class Error(BaseModel):
+    """Every refusal: 404, 409 (a clash with other data), 422 (input the schema or the
+    rules refuse), ..., with a message per field at fault ("" for the request as a whole)."""
+
     status: int
     error: str
     message: str
+    errors: dict[str, str] = Field(
+        default_factory=dict, description="A message per field at fault."
+    )
 
 
 class ConferenceOut(BaseModel):
@@ -135,13 +151,15 @@ class TrackList(Pagination):
 
 # --- the organizer API ------------------------------------------------------------------
 
-# Blank titles are refused by the handler (400): a regex here would be read with different
-# whitespace rules by JSON Schema (ECMA 262) and by pydantic (Python), e.g. for U+0085.
-Title = Annotated[str, Field(min_length=1, max_length=250)]
-Abstract = Annotated[str, Field(max_length=20000)]
+# The schema states types only; the rules (a title of at most 250 characters that is not
+# blank, times that fit the conference, seats of 0 or more, ...) are the schedule's, which
+# answers 422 (or 409 for a clash) with the field and the message, as the workspace does.
+Title = Annotated[StrictStr, Field(description="At most 250 characters, not blank.")]
+Abstract = Annotated[StrictStr, Field(description="At most 20000 characters.")]
 Kind = Literal["talk", "keynote", "panel", "workshop", "break"]
-Seats = Annotated[int, Field(ge=0, le=2**31 - 1)]
-SpeakerIds = Annotated[list[RowId], Field(max_length=100)]
+# Within the integer column (a number beyond it could not be stored at all).
+Seats = Annotated[StrictInt, Field(le=2**31 - 1, description="0 or more.")]
+SpeakerIds = Annotated[list[BodyRowId], Field(max_length=100)]
 
 
 class _Strict(BaseModel):
@@ -151,14 +169,15 @@ class _Strict(BaseModel):
 class SessionCreate(_Strict):
     """A new session; without start_at and end_at it is not scheduled yet.
 
-    Rules the schema cannot state are answered with 400: start_at and end_at come together
-    and end_at is after start_at; rooms, tracks and speakers are this conference's."""
+    The rules are answered with 422 and the field at fault: start_at and end_at come
+    together and end_at is after start_at; rooms, tracks and speakers are this
+    conference's. A time outside the conference, or a clash of room or speaker, is a 409."""
 
     title: Title
     abstract: Abstract = ""
     kind: Kind = "talk"
-    track_id: RowId | None = Field(None, description="A track of this conference, or null.")
-    room_id: RowId | None = Field(None, description="A room of this conference, or null.")
+    track_id: BodyRowId | None = Field(None, description="A track of this conference, or null.")
+    room_id: BodyRowId | None = Field(None, description="A room of this conference, or null.")
     start_at: AwareDatetime | None = Field(None, description="With a UTC offset.")
     end_at: AwareDatetime | None = Field(None, description="With a UTC offset.")
     capacity: Seats | None = Field(
@@ -176,8 +195,8 @@ class SessionUpdate(_Strict):
     title: Title | SkipJsonSchema[None] = _optional_filter("The new title.")
     abstract: Abstract | SkipJsonSchema[None] = _optional_filter("The new abstract.")
     kind: Kind | SkipJsonSchema[None] = _optional_filter("The new kind.")
-    track_id: RowId | None = Field(None, description="A track of this conference, or null.")
-    room_id: RowId | None = Field(None, description="A room of this conference, or null.")
+    track_id: BodyRowId | None = Field(None, description="A track of this conference, or null.")
+    room_id: BodyRowId | None = Field(None, description="A room of this conference, or null.")
     start_at: AwareDatetime | SkipJsonSchema[None] = _optional_filter(
         "The new start, with a UTC offset (with end_at)."
     )

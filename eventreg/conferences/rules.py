@@ -13,6 +13,7 @@ def check_capacity(value: object, field: str = "capacity") -> int | None:
     """
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    # Beyond 2**31 - 1 the integer column could not store it (PostgreSQL would refuse it).
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
         raise Invalid({field: _("Give a number of seats (0 or more), or leave it empty.")})
     return value

@@ -1,8 +1,9 @@
 """Running a conference: its details, roles, rooms, tracks and speakers.
 
 Plain functions that the workspace views, the API and the command line all call. Each one
-checks its input (raising ``Invalid`` with a message per field), writes the change together
-with its audit entry, and commits; nothing is ever half-written.
+is one ``write_transaction()``: it checks its input (raising ``Invalid`` with a message per
+field, ``Conflict`` when other data stands in the way) and writes the change together with
+its audit entry; nothing is ever half-written.
 """
 
 from datetime import date, datetime, timedelta
@@ -26,9 +27,11 @@ from eventreg.conferences.models import (
     Track,
     talk_speaker,
 )
+from eventreg.conferences.rules import check_capacity
 from eventreg.core import audit
+from eventreg.core.db import write_transaction
 from eventreg.core.emails import normalise_email
-from eventreg.core.errors import Invalid
+from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.core.timeutil import is_valid_timezone, local_instant
 
@@ -88,45 +91,52 @@ def get_published_or_404(slug: str, *related) -> Conference:
 
 def create_conference(actor: User, **values) -> Conference:
     """A new draft conference; its creator becomes one of its organizers."""
-    values = clean_conference(values, existing=None)
-    conference = Conference(published=False, **values)
-    db.session.add(conference)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise slug_taken(values["slug"]) from None
-    if not actor.is_admin:
-        db.session.add(
-            ConferenceRole(user_id=actor.id, conference_id=conference.id, role="organizer")
+    with write_transaction():
+        values = clean_conference(values, existing=None)
+        conference = Conference(published=False, **values)
+        insert_or_refuse(conference, lambda: slug_taken(values["slug"]))
+        if not actor.is_admin:
+            db.session.add(
+                ConferenceRole(user_id=actor.id, conference_id=conference.id, role="organizer")
+            )
+        audit.log(
+            actor,
+            "conference.created",
+            conference,
+            conference_id=conference.id,
+            summary=conference.title,
+            after=audit.snapshot(conference, CONFERENCE_FIELDS),
         )
-    audit.log(
-        actor,
-        "conference.created",
-        conference,
-        conference_id=conference.id,
-        summary=conference.title,
-        after=audit.snapshot(conference, CONFERENCE_FIELDS),
-    )
-    db.session.commit()
-    return conference
+        return conference
+
+
+def insert_or_refuse(obj, refusal) -> None:
+    """Add ``obj`` and write it at once; when the database refuses it (a unique constraint
+    lost to a concurrent writer), raise ``refusal()`` instead. The savepoint keeps the
+    surrounding transaction usable for building the message."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(obj)
+            db.session.flush()
+    except IntegrityError:
+        raise refusal() from None
 
 
 def set_published(actor: User, conference: Conference, published: bool) -> Conference:
-    if conference.published == published:
+    with write_transaction():
+        if conference.published == published:
+            return conference
+        conference.published = published
+        audit.log(
+            actor,
+            "conference.published" if published else "conference.unpublished",
+            conference,
+            conference_id=conference.id,
+            summary=conference.title,
+            before={"published": not published},
+            after={"published": published},
+        )
         return conference
-    conference.published = published
-    audit.log(
-        actor,
-        "conference.published" if published else "conference.unpublished",
-        conference,
-        conference_id=conference.id,
-        summary=conference.title,
-        before={"published": not published},
-        after={"published": published},
-    )
-    db.session.commit()
-    return conference
 
 
 def clean_conference(values: dict, existing: Conference | None) -> dict:
@@ -169,9 +179,10 @@ def clean_conference(values: dict, existing: Conference | None) -> dict:
     elif isinstance(start, date) and end < start:
         errors["end_date"] = _("The last day cannot be before the first day.")
 
-    capacity = cleaned["capacity"]
-    if capacity is not None and (not isinstance(capacity, int) or capacity < 0):
-        errors["capacity"] = _("Give a number of seats (0 or more), or leave it empty.")
+    try:
+        check_capacity(cleaned["capacity"])
+    except Invalid as error:
+        errors.update(error.errors)
 
     try:
         cleaned["organizer_email"] = normalise_email(
@@ -231,11 +242,11 @@ def _check_sessions_still_fit(conference: Conference, cleaned: dict) -> dict[str
     return {}
 
 
-def slug_taken(slug: str, clash: Conference | None = None) -> Invalid:
+def slug_taken(slug: str, clash: Conference | None = None) -> Conflict:
     if clash is None:
         clash = db.session.scalar(sa.select(Conference).filter_by(slug=slug))
     title = clash.title if clash else slug
-    return Invalid(
+    return Conflict(
         {
             "slug": _(
                 "The address /c/%(slug)s/ already belongs to “%(title)s”. Choose another one.",
@@ -246,11 +257,19 @@ def slug_taken(slug: str, clash: Conference | None = None) -> Invalid:
     )
 
 
+# What an integer column holds: a larger number (seats, a position) is refused, not sent
+# to the database to fail there.
+MAX_NUMBER = 2**31 - 1
+
+
 def check_lengths(values: dict, errors: dict[str, str]) -> None:
+    """Text longer than its column holds, and numbers beyond the integer columns, are refused."""
     for field, value in values.items():
         limit = MAX_LENGTHS.get(field)
         if limit and isinstance(value, str) and len(value) > limit:
             errors[field] = _("Use at most %(n)d characters.", n=limit)
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+            errors[field] = _("Use a smaller number.")
 
 
 # --- rooms, tracks and speakers ------------------------------------------------
@@ -262,29 +281,30 @@ def save_room(actor: User, conference: Conference, room: Room | None = None, **v
     check_lengths(values, errors)
     if not values["name"]:
         errors["name"] = _("Give the room a name.")
-    seats = values.get("seats")
-    if seats is not None and (not isinstance(seats, int) or seats < 0):
-        errors["seats"] = _("Give a number of seats (0 or more), or leave it empty.")
+    try:
+        check_capacity(values.get("seats"), field="seats")
+    except Invalid as error:
+        errors.update(error.errors)
     values["position"] = values.get("position") or 0
-    _check_unique_name(Room, conference, room, values["name"], errors)
     if errors:
         raise Invalid(errors)
-    return save_audited(actor, conference, Room, room, values, ROOM_FIELDS, values["name"])
+    with write_transaction():
+        _check_unique_name(Room, conference, room, values["name"])
+        return save_audited(actor, conference, Room, room, values, ROOM_FIELDS, values["name"])
 
 
 def delete_room(actor: User, conference: Conference, room: Room) -> None:
-    used = db.session.scalar(sa.select(Talk).filter_by(room_id=room.id).limit(1))
-    if used is not None:
-        raise Invalid(
-            {
-                "": _(
+    with write_transaction():
+        used = db.session.scalar(sa.select(Talk).filter_by(room_id=room.id).limit(1))
+        if used is not None:
+            raise Conflict.about(
+                _(
                     "“%(room)s” is the room of “%(title)s”; move its sessions first.",
                     room=room.name,
                     title=used.title,
                 )
-            }
-        )
-    delete_audited(actor, conference, room, ROOM_FIELDS, room.name)
+            )
+        delete_audited(actor, conference, room, ROOM_FIELDS, room.name)
 
 
 def save_track(actor: User, conference: Conference, track: Track | None = None, **values) -> Track:
@@ -296,11 +316,12 @@ def save_track(actor: User, conference: Conference, track: Track | None = None, 
     values["color"] = values["color"] or "#5a6b7b"
     if not COLOR_PATTERN.fullmatch(values["color"]):
         errors["color"] = _("Use a colour like #1a2b3c.")
-    _check_unique_name(Track, conference, track, values["name"], errors)
     if errors:
         raise Invalid(errors)
     values["color"] = values["color"].lower()
-    return save_audited(actor, conference, Track, track, values, TRACK_FIELDS, values["name"])
+    with write_transaction():
+        _check_unique_name(Track, conference, track, values["name"])
+        return save_audited(actor, conference, Track, track, values, TRACK_FIELDS, values["name"])
 
 
 def delete_track(actor: User, conference: Conference, track: Track) -> None:
@@ -329,20 +350,22 @@ def save_speaker(
 
 
 def delete_speaker(actor: User, conference: Conference, speaker: Speaker) -> None:
-    talk = db.session.scalar(
-        sa.select(Talk).join(talk_speaker).where(talk_speaker.c.speaker_id == speaker.id).limit(1)
-    )
-    if talk is not None:
-        raise Invalid(
-            {
-                "": _(
+    with write_transaction():
+        talk = db.session.scalar(
+            sa.select(Talk)
+            .join(talk_speaker)
+            .where(talk_speaker.c.speaker_id == speaker.id)
+            .limit(1)
+        )
+        if talk is not None:
+            raise Conflict.about(
+                _(
                     "%(name)s speaks in “%(title)s”; take them off it first.",
                     name=speaker.name,
                     title=talk.title,
                 )
-            }
-        )
-    delete_audited(actor, conference, speaker, SPEAKER_FIELDS, speaker.name)
+            )
+        delete_audited(actor, conference, speaker, SPEAKER_FIELDS, speaker.name)
 
 
 def strip_fields(values: dict, fields: tuple[str, ...]) -> dict:
@@ -358,61 +381,71 @@ def strip_fields(values: dict, fields: tuple[str, ...]) -> dict:
     return cleaned
 
 
-def _check_unique_name(model, conference, existing, name: str, errors: dict[str, str]) -> None:
+def _check_unique_name(model, conference: Conference, existing, name: str) -> None:
+    """Rooms and tracks have one name each per conference (a unique constraint backs it)."""
     clash = db.session.scalar(sa.select(model).filter_by(conference_id=conference.id, name=name))
     if clash is not None and clash is not existing:
-        errors["name"] = _("This conference already has one called “%(name)s”.", name=name)
+        raise _name_taken(name)
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict({"name": _("This conference already has one called “%(name)s”.", name=name)})
 
 
 def save_audited(actor, conference, model, obj, values: dict, fields: tuple[str, ...], label: str):
+    """Create (``obj`` None) or change a row of the conference with its audit entry, in one
+    write transaction (joining the caller's)."""
     kind = model.__name__.lower()
-    before = audit.snapshot(obj, fields) if obj is not None else None
-    if obj is None:
-        obj = model(conference_id=conference.id, **values)
-        db.session.add(obj)
-    else:
-        for field, value in values.items():
-            setattr(obj, field, value)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Invalid(
-            {"name": _("This conference already has one called “%(name)s”.", name=label)}
-        ) from None
-    after = audit.snapshot(obj, fields)
-    if before is None:
-        audit.log(
-            actor, f"{kind}.created", obj, conference_id=conference.id, summary=label, after=after
-        )
-    else:
-        old, new = audit.changed(before, after)
-        if new:
+    with write_transaction():
+        before = audit.snapshot(obj, fields) if obj is not None else None
+        if obj is None:
+            obj = model(conference_id=conference.id, **values)
+            insert_or_refuse(obj, lambda: _name_taken(label))
+        else:
+            try:
+                with db.session.begin_nested():
+                    for field, value in values.items():
+                        setattr(obj, field, value)
+                    db.session.flush()
+            except IntegrityError:
+                raise _name_taken(label) from None
+        after = audit.snapshot(obj, fields)
+        if before is None:
             audit.log(
                 actor,
-                f"{kind}.updated",
+                f"{kind}.created",
                 obj,
                 conference_id=conference.id,
                 summary=label,
-                before=old,
-                after=new,
+                after=after,
             )
-    db.session.commit()
-    return obj
+        else:
+            old, new = audit.changed(before, after)
+            if new:
+                audit.log(
+                    actor,
+                    f"{kind}.updated",
+                    obj,
+                    conference_id=conference.id,
+                    summary=label,
+                    before=old,
+                    after=new,
+                )
+        return obj
 
 
 def delete_audited(actor, conference, obj, fields: tuple[str, ...], label: str) -> None:
     kind = type(obj).__name__.lower()
-    audit.log(
-        actor,
-        f"{kind}.deleted",
-        obj,
-        conference_id=conference.id,
-        summary=label,
-        before=audit.snapshot(obj, fields),
-    )
-    db.session.delete(obj)
-    db.session.commit()
+    with write_transaction():
+        audit.log(
+            actor,
+            f"{kind}.deleted",
+            obj,
+            conference_id=conference.id,
+            summary=label,
+            before=audit.snapshot(obj, fields),
+        )
+        db.session.delete(obj)
 
 
 def copy_row(obj, conference: Conference, fields: tuple[str, ...]):

@@ -3,16 +3,16 @@
 Each domain service writes its entry in the same transaction as the change it records."""
 
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventreg.core.db import UTCDateTime, utcnow
-from eventreg.core.extensions import db
+from eventreg.core.extensions import Model, db
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One change made by staff: who, when, what, and the values before and after."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,8 +27,8 @@ class AuditEntry(db.Model):
     object_type: Mapped[str] = mapped_column(sa.String(40))
     object_id: Mapped[int | None] = mapped_column(sa.Integer)
     summary: Mapped[str] = mapped_column(sa.String(300), default="")
-    before: Mapped[dict | None] = mapped_column(sa.JSON)
-    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user = relationship("User")
@@ -36,12 +36,12 @@ class AuditEntry(db.Model):
     __table_args__ = (sa.Index("ix_audit_entry_conference_created", "conference_id", "created_at"),)
 
 
-def snapshot(obj, fields: tuple[str, ...]) -> dict:
+def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
     """The named attributes of ``obj`` as JSON-ready values."""
     return {field: _plain(getattr(obj, field)) for field in fields}
 
 
-def changed(before: dict, after: dict) -> tuple[dict, dict]:
+def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Only the fields whose values differ, on both sides."""
     keys = [key for key in after if before.get(key) != after[key]]
     return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
@@ -54,6 +54,13 @@ class StaffAccount(Protocol):
     email: str
 
 
+class Recorded(Protocol):
+    """What the log keeps of the object changed: its class name and its id."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
 # Actors that are not staff accounts, named as the log shows them.
 ATTENDEE = "attendee"  # through their private link
 SYSTEM = "system"  # the command line, the demo loader, scheduled work
@@ -64,12 +71,12 @@ Actor = StaffAccount | str | None  # None: SYSTEM
 def log(
     actor: Actor,
     action: str,
-    obj,
+    obj: Recorded,
     *,
     conference_id: int | None,
     summary: str = "",
-    before: dict | None = None,
-    after: dict | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Add an entry to the current transaction; it commits (or not) with the change itself."""
     entry = AuditEntry(
@@ -94,7 +101,7 @@ def _actor_name(actor: Actor) -> str:
     return actor if isinstance(actor, str) else actor.email
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         # One spelling per instant, so an unchanged time never shows up as a change.
         return value.astimezone(UTC).isoformat()

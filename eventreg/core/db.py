@@ -4,12 +4,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any, Literal
 
 import sqlalchemy as sa
-from flask import Flask, has_request_context
+from flask import has_request_context
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from eventreg.core.extensions import db
 
@@ -18,7 +19,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(sa.types.TypeDecorator):
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """An instant stored as UTC and always returned timezone-aware in UTC.
 
     PostgreSQL keeps it as ``timestamptz``; SQLite has no zone-aware type, so the naive UTC
@@ -29,7 +30,7 @@ class UTCDateTime(sa.types.TypeDecorator):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -37,7 +38,7 @@ class UTCDateTime(sa.types.TypeDecorator):
         value = value.astimezone(UTC)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -49,7 +50,7 @@ _begin_immediate: ContextVar[bool] = ContextVar("sqlite_begin_immediate", defaul
 
 
 @event.listens_for(Engine, "connect")
-def _configure_sqlite(dbapi_connection, connection_record):
+def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     """Foreign keys on, waits instead of instant "database is locked", and transactions
     begun by us (pysqlite's own implicit BEGIN is switched off so that we choose the kind)."""
     if type(dbapi_connection).__module__ != "sqlite3":
@@ -63,7 +64,7 @@ def _configure_sqlite(dbapi_connection, connection_record):
 
 
 @event.listens_for(Engine, "begin")
-def _begin_sqlite(conn):
+def _begin_sqlite(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
 
@@ -119,44 +120,26 @@ def in_write_transaction() -> bool:
     return bool(db.session().info.get(_WRITING))
 
 
-def forbid_writes_outside_transactions(app: Flask) -> None:
-    """Make any change a request writes outside ``write_transaction()`` fail at once.
-
-    Without this such a change would usually work and sometimes (when another process
-    wrote in between) fail with "database is locked" on SQLite; failing every time lets
-    the tests find every such path.
-    """
-
-    @event.listens_for(db.session, "before_flush")
-    def _refuse_stray_flush(session, flush_context, instances):
-        if has_request_context() and not session.info.get(_WRITING):
-            raise WriteOutsideTransaction("a request changed data outside write_transaction()")
-
-    @event.listens_for(db.session, "do_orm_execute")
-    def _refuse_stray_statement(state):
-        writes = state.is_insert or state.is_update or state.is_delete
-        if writes and has_request_context() and not state.session.info.get(_WRITING):
-            raise WriteOutsideTransaction("a request wrote outside write_transaction()")
+# Any change a request writes outside write_transaction() fails at once. Without this such a
+# change would usually work and sometimes (when another process wrote in between) fail with
+# "database is locked" on SQLite; failing every time lets the tests find every such path.
+# Tests and commands that prepare data outside a request are not concerned.
 
 
-def begin_write() -> None:
-    """Deprecated: use ``write_transaction()``."""
-    session = db.session()
-    if session.get_bind().dialect.name != "sqlite":
-        session.connection()
-        return
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("begin_write() must run before any change in the transaction")
-    if session.in_transaction():
-        session.commit()
-    token = _begin_immediate.set(True)
-    try:
-        session.connection()
-    finally:
-        _begin_immediate.reset(token)
+@event.listens_for(db.session, "before_flush")
+def _refuse_stray_flush(session: Session, flush_context: UOWTransaction, instances: object) -> None:
+    if has_request_context() and not session.info.get(_WRITING):
+        raise WriteOutsideTransaction("a request changed data outside write_transaction()")
 
 
-def render_migration_type(type_, obj, autogen_context):
+@event.listens_for(db.session, "do_orm_execute")
+def _refuse_stray_statement(state: ORMExecuteState) -> None:
+    writes = state.is_insert or state.is_update or state.is_delete
+    if writes and has_request_context() and not state.session.info.get(_WRITING):
+        raise WriteOutsideTransaction("a request wrote outside write_transaction()")
+
+
+def render_migration_type(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Let Alembic write UTCDateTime as a plain zone-aware DateTime in migration files."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -1,5 +1,7 @@
 """The one error type domain services raise for what they refuse."""
 
+from typing import Self
+
 
 class Invalid(Exception):
     """Refused input: form field name → a message to show next to that field.
@@ -13,7 +15,7 @@ class Invalid(Exception):
         self.errors = errors
 
     @classmethod
-    def about(cls, message: str, field: str = ""):
+    def about(cls, message: str, field: str = "") -> Self:
         """A refusal with a single message (about ``field``, or the input as a whole)."""
         return cls({field: str(message)})
 

@@ -1,5 +1,7 @@
 """Extension objects, created unbound and attached to the app in ``create_app``."""
 
+from typing import TYPE_CHECKING
+
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -20,6 +22,20 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+# The base class of every model. ``db.Model`` is made at run time, so type checkers cannot
+# see it as a class; they are shown what it is built from: Flask-SQLAlchemy's model over
+# SQLAlchemy's declarative base. Models subclass ``Model`` (``db.Model`` is the same class).
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Model(_FlaskModel, DeclarativeBase):
+        pass
+
+else:
+    Model = db.Model
+
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
@@ -27,14 +43,14 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 login_manager = LoginManager()
 
 
-def select_locale():
+def select_locale() -> str:
     """The user's explicit choice first, then the browser's Accept-Language."""
     from flask import current_app, has_request_context, session
 
-    languages = current_app.config["LANGUAGES"]
+    languages: list[str] = current_app.config["LANGUAGES"]
     if not has_request_context():  # the command line and mail workers: the default language
         return languages[0]
-    chosen = request.args.get("lang") or session.get("lang")
-    if chosen in languages:
+    chosen: str | None = request.args.get("lang") or session.get("lang")
+    if chosen and chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or languages[0]

@@ -6,6 +6,7 @@ workers and CLI commands that have no request at all build the same links.
 """
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -20,13 +21,13 @@ def url_builder() -> Callable[..., str]:
         url_scheme=base.scheme or "https",
     )
 
-    def build(endpoint: str, **values) -> str:
+    def build(endpoint: str, **values: Any) -> str:
         return adapter.build(endpoint, values, force_external=True)
 
     return build
 
 
-def public_url(endpoint: str, **values) -> str:
+def public_url(endpoint: str, **values: Any) -> str:
     return url_builder()(endpoint, **values)
 
 

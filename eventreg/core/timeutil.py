@@ -106,7 +106,7 @@ class ViewerClock:
         self.tz = tz
         self.conference_tz = conference_tz
         self.place = zone_place(tz)
-        self._labels: dict[tuple, str] = {}
+        self._labels: dict[tuple[datetime, ...], str] = {}
 
     def span(self, start: datetime, end: datetime) -> str:
         key = (start, end)

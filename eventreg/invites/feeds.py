@@ -14,7 +14,7 @@ from flask import Response, current_app, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.http import is_resource_modified
 
-from eventreg.core.db import begin_write, utcnow
+from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.extensions import db
 from eventreg.invites import ical
 from eventreg.invites.ical import CalendarEvent
@@ -58,28 +58,28 @@ def fingerprint(events: list[CalendarEvent], *header) -> str:
 
 
 def changed_at(key: str, etag: str) -> datetime:
-    """Since when the feed ``key`` has had content ``etag`` (recorded the first time it is seen)."""
+    """Since when the feed ``key`` has had content ``etag`` (recorded the first time it is
+    seen: a GET that writes, in a write transaction of its own)."""
     version = db.session.get(FeedVersion, key)
     if version is not None and version.etag == etag:
         return version.changed_at
     now = utcnow().replace(microsecond=0)
-    begin_write()
-    try:
+    with write_transaction():
         version = db.session.get(FeedVersion, key, with_for_update=True, populate_existing=True)
         if version is None:
-            version = FeedVersion(key=key, etag=etag, changed_at=now)
-            db.session.add(version)
+            try:
+                with db.session.begin_nested():
+                    version = FeedVersion(key=key, etag=etag, changed_at=now)
+                    db.session.add(version)
+                    db.session.flush()
+            except IntegrityError:
+                # Another request recorded the same feed at the same moment; theirs stands.
+                version = db.session.get(FeedVersion, key, populate_existing=True)
         elif version.etag != etag:
             version.etag = etag
             # HTTP dates have whole seconds: two changes within one second must still differ.
             version.changed_at = max(now, version.changed_at + timedelta(seconds=1))
-        result = version.changed_at
-        db.session.commit()
-    except IntegrityError:
-        # Another request recorded the same feed at the same moment; theirs stands.
-        db.session.rollback()
-        result = db.session.get(FeedVersion, key).changed_at
-    return result
+        return version.changed_at
 
 
 def feed_response(

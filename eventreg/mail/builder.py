@@ -5,6 +5,8 @@ them look alike on the wire: text and HTML bodies, cleaned headers, a Reply-To, 
 calendar part when there is one. The message is recorded in the caller's transaction.
 """
 
+from typing import Any
+
 from flask import render_template
 
 from eventreg.mail.compose import Recipient, compose
@@ -24,7 +26,7 @@ def send(
     kind: str,
     template: str,
     subject: str,
-    context: dict,
+    context: dict[str, Any],
     reply_to: Recipient | None = None,
     calendar: bytes | None = None,
     method: str | None = None,

@@ -32,17 +32,17 @@ class _WirePolicy(EmailPolicy):
     keeps every space inside the encoded words.
     """
 
-    def _subject(self, name: str, value) -> str | None:
+    def _subject(self, name: str, value: object) -> str | None:
         text = str(value)
         if name.lower() != "subject" or text.isascii():
             return None
         encoded = Header(text, "utf-8", header_name=name).encode(linesep=self.linesep)
         return f"{name}: {encoded}{self.linesep}"
 
-    def fold(self, name, value):
+    def fold(self, name: str, value: str) -> str:
         return self._subject(name, value) or super().fold(name, value)
 
-    def fold_binary(self, name, value):
+    def fold_binary(self, name: str, value: str) -> bytes:
         subject = self._subject(name, value)
         return subject.encode("ascii") if subject else super().fold_binary(name, value)
 

@@ -23,11 +23,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from eventreg.core.db import begin_write, utcnow
+from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
 from eventreg.mail.outbox import sender_address
-from eventreg.mail.transports import ClaimedMessage, DeliveryError, transport_for
+from eventreg.mail.transports import ClaimedMessage, DeliveryError, Transport, transport_for
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, config["MAIL_RETRY_MAX_SECONDS"]))
 
 
-def _due(now: datetime):
+def _due(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
         OutboxMessage.status == "pending",
         OutboxMessage.next_attempt_at <= now,
@@ -70,50 +70,51 @@ def _due(now: datetime):
 def claim(size: int, now: datetime, lease: timedelta) -> tuple[str, list[ClaimedMessage]]:
     """Lease up to ``size`` due messages to this worker; returns the lease token and them."""
     token = f"{worker_name()}/{secrets.token_hex(8)}"
-    begin_write()
     # The rows picked stay locked (PostgreSQL) or the database stays write-locked (SQLite)
-    # until the commit below, so no other worker can pick them in between. (A single
+    # until the transaction commits, so no other worker can pick them in between. (A single
     # UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED) is not enough:
     # PostgreSQL may re-run the subquery and take more than n rows.)
-    rows = db.session.execute(
-        sa.select(
-            OutboxMessage.id,
-            OutboxMessage.recipient,
-            OutboxMessage.raw,
-            OutboxMessage.attempts,
-            OutboxMessage.created_at,
-        )
-        .where(_due(now))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(size)
-        .with_for_update(skip_locked=True)
-    ).all()
-    messages = [ClaimedMessage(*row) for row in rows]
-    if messages:
-        db.session.execute(
-            sa.update(OutboxMessage)
-            .where(OutboxMessage.id.in_([message.id for message in messages]))
-            .values(claimed_by=token, claimed_until=now + lease)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.commit()
+    with write_transaction():
+        rows = db.session.execute(
+            sa.select(
+                OutboxMessage.id,
+                OutboxMessage.recipient,
+                OutboxMessage.raw,
+                OutboxMessage.attempts,
+                OutboxMessage.created_at,
+            )
+            .where(_due(now))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        messages = [ClaimedMessage(*row) for row in rows]
+        if messages:
+            db.session.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id.in_([message.id for message in messages]))
+                .values(claimed_by=token, claimed_until=now + lease)
+                .execution_options(synchronize_session=False)
+            )
     return token, messages
 
 
-def _finish(message: ClaimedMessage, token: str, **values) -> None:
+def _finish(message: ClaimedMessage, token: str, **values: object) -> None:
     """Record an outcome, only while the lease is still this worker's."""
-    result = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == token)
-        .values(claimed_by=None, claimed_until=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    if not result.rowcount:
+    with write_transaction():  # one per message, committed as soon as SMTP has answered
+        result = db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == token)
+            .values(claimed_by=None, claimed_until=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+    if not result.rowcount:  # type: ignore[attr-defined]
         log.warning("outbox message %s: lease lost before its outcome was recorded", message.id)
 
 
-def _record_failure(message: ClaimedMessage, token: str, error: DeliveryError, now: datetime):
+def _record_failure(
+    message: ClaimedMessage, token: str, error: DeliveryError, now: datetime
+) -> bool:
     attempts = message.attempts + 1
     final = error.permanent or attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]
     values = {"attempts": attempts, "last_error": str(error)[:2000]}
@@ -134,7 +135,7 @@ def deliver_due(*, limit: int | None = None, now: datetime | None = None) -> Del
     from there, so each batch's lease starts when the batch is claimed. Runs inside an app
     context; returns what happened.
     """
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     config = app.config
     offset = (now - utcnow()) if now is not None else timedelta(0)
     lease = timedelta(seconds=config["MAIL_LEASE_SECONDS"])
@@ -155,7 +156,13 @@ def deliver_due(*, limit: int | None = None, now: datetime | None = None) -> Del
     return report
 
 
-def _send_batch(transport, token, batch, claimed_at, lease) -> DeliveryReport:
+def _send_batch(
+    transport: Transport,
+    token: str,
+    batch: list[ClaimedMessage],
+    claimed_at: datetime,
+    lease: timedelta,
+) -> DeliveryReport:
     report = DeliveryReport()
     # Stop well before the lease ends: past it another worker may take the rows.
     deadline = time.monotonic() + lease.total_seconds() * 0.8

@@ -6,12 +6,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventreg.core.db import UTCDateTime, utcnow
-from eventreg.core.extensions import db
+from eventreg.core.extensions import Model
 
 OUTBOX_STATUSES = ("pending", "sent", "failed")
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     conference_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("conference.id", ondelete="SET NULL"), index=True

@@ -10,8 +10,9 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import Session
 
-from eventreg.core.db import utcnow
+from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.extensions import db
 from eventreg.mail.compose import WIRE_POLICY
 from eventreg.mail.models import OutboxMessage
@@ -66,32 +67,33 @@ def record(
 
 def resend(message_id: int) -> bool:
     """Put a failed message (by its ``OutboxMessage.id``) back in the queue, with a fresh
-    set of attempts and the same Message-ID. Returns False when it had not failed. Commits."""
-    result = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "failed")
-        .values(
-            status="pending",
-            attempts=0,
-            next_attempt_at=utcnow(),
-            claimed_by=None,
-            claimed_until=None,
+    set of attempts and the same Message-ID. Returns False when it had not failed. One
+    write transaction of its own (or part of the caller's)."""
+    with write_transaction():
+        result = db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == "failed")
+            .values(
+                status="pending",
+                attempts=0,
+                next_attempt_at=utcnow(),
+                claimed_by=None,
+                claimed_until=None,
+            )
         )
-    )
-    if result.rowcount:
-        db.session.info[_NEW_MAIL] = True
-    db.session.commit()
-    return bool(result.rowcount)
+        if result.rowcount:  # type: ignore[attr-defined]
+            db.session.info[_NEW_MAIL] = True
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 @sa.event.listens_for(db.session, "after_commit")
-def _tell_dispatcher(session) -> None:
+def _tell_dispatcher(session: Session) -> None:
     if session.info.pop(_NEW_MAIL, False):
         from eventreg.mail.dispatch import mail_committed
 
-        mail_committed(current_app._get_current_object())
+        mail_committed(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @sa.event.listens_for(db.session, "after_rollback")
-def _forget_rolled_back_mail(session) -> None:
+def _forget_rolled_back_mail(session: Session) -> None:
     session.info.pop(_NEW_MAIL, None)

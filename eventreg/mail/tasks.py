@@ -10,6 +10,7 @@ whole deployment; further workers without ``--beat``).
 """
 
 import logging
+from typing import Any
 
 from celery import Celery, Task
 from flask import Flask
@@ -25,11 +26,13 @@ _EXTENSION = "eventreg.mail.celery"
 def celery_for(app: Flask) -> Celery:
     """The Celery app bound to ``app`` (made once per Flask app)."""
     if _EXTENSION in app.extensions:
-        return app.extensions[_EXTENSION]
+        existing: Celery = app.extensions[_EXTENSION]
+        return existing
     config = app.config
 
-    class AppContextTask(Task):
-        def __call__(self, *args, **kwargs):
+    # Celery ships no type information: its Task is Any to the type checker.
+    class AppContextTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
@@ -53,8 +56,8 @@ def celery_for(app: Flask) -> Celery:
         },
     )
 
-    @celery.task(name=DRAIN_TASK)
-    def drain_outbox() -> dict:
+    @celery.task(name=DRAIN_TASK)  # type: ignore[untyped-decorator]
+    def drain_outbox() -> dict[str, int]:
         report: DeliveryReport = deliver_due()
         return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
 

@@ -3,9 +3,13 @@
 import os
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Protocol
+
+from flask import Flask
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class DeliveryError(Exception):
 class SmtpTransport:
     """One SMTP connection, opened on first use and reused for a batch."""
 
-    def __init__(self, config, sender: str):
+    def __init__(self, config: Mapping[str, Any], sender: str):
         self.host = config["MAIL_SERVER"]
         self.port = int(config["MAIL_PORT"])
         self.implicit_tls = bool(config["MAIL_USE_TLS"])
@@ -44,7 +48,7 @@ class SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
         if self.implicit_tls:
-            connection = smtplib.SMTP_SSL(
+            connection: smtplib.SMTP = smtplib.SMTP_SSL(
                 self.host, self.port, timeout=self.timeout, context=context
             )
         else:
@@ -111,16 +115,22 @@ class FileTransport:
         pass
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
-def outbox_directory(app) -> Path:
+def outbox_directory(app: Flask) -> Path:
     configured = app.config.get("MAIL_FILE_DIR")
     return Path(configured) if configured else Path(app.instance_path) / "outbox"
 
 
-def transport_for(app, sender: str):
+class Transport(Protocol):
+    def send(self, message: ClaimedMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def transport_for(app: Flask, sender: str) -> Transport:
     if app.config.get("MAIL_SERVER"):
         return SmtpTransport(app.config, sender)
     return FileTransport(outbox_directory(app))

@@ -6,11 +6,15 @@ management links, so it must never be enabled on a server others can reach.
 
 import re
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 from io import BytesIO
+from pathlib import Path
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, current_app, render_template, send_file
+from werkzeug import Response
 
 from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
@@ -27,7 +31,7 @@ def register_dev_mail_page(app: Flask) -> None:
         app.register_blueprint(bp)
 
 
-def _path_or_404(name: str):
+def _path_or_404(name: str) -> Path:
     if not EML_NAME.fullmatch(name):
         abort(404)
     path = outbox_directory(current_app) / name
@@ -36,12 +40,12 @@ def _path_or_404(name: str):
     return path
 
 
-def _parse(path):
+def _parse(path: Path) -> EmailMessage:
     with path.open("rb") as handle:
         return BytesParser(policy=policy.default).parse(handle)
 
 
-def _invite_part(message):
+def _invite_part(message: EmailMessage) -> EmailMessage | None:
     for part in message.walk():
         if part.get_content_type() == "text/calendar":
             return part
@@ -49,10 +53,10 @@ def _invite_part(message):
 
 
 @bp.get("/")
-def index():
+def index() -> str:
     directory = outbox_directory(current_app)
     files = sorted(directory.glob("*.eml"), reverse=True) if directory.is_dir() else []
-    messages = []
+    messages: list[dict[str, Any]] = []
     for path in files[:200]:
         message = _parse(path)
         invite = _invite_part(message)
@@ -80,19 +84,19 @@ def index():
 
 
 @bp.get("/<name>")
-def download(name: str):
+def download(name: str) -> Response:
     return send_file(
         _path_or_404(name), mimetype="message/rfc822", as_attachment=True, download_name=name
     )
 
 
 @bp.get("/<name>/invite.ics")
-def invite(name: str):
+def invite(name: str) -> Response:
     part = _invite_part(_parse(_path_or_404(name)))
     if part is None:
         abort(404)
     return send_file(
-        BytesIO(part.get_payload(decode=True)),
+        BytesIO(cast(bytes, part.get_payload(decode=True))),
         mimetype="text/calendar",
         as_attachment=True,
         download_name="invite.ics",

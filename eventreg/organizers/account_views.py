@@ -14,7 +14,7 @@ from eventreg.conferences.roles import conferences_visible_to
 from eventreg.core.audit import AuditEntry
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db, limiter
-from eventreg.organizers.auth import is_local_url, public, require_admin, require_login
+from eventreg.organizers.auth import ID, is_local_url, public, require_admin, require_login
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.forms import (
     EditUserForm,
@@ -194,7 +194,7 @@ def new_user():
     return render_form("organizers/user_new.html", form)
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route(f"/users/<{ID}:user_id>", methods=["GET", "POST"])
 @require_admin
 def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
@@ -217,7 +217,7 @@ def edit_user(user_id: int):
     return render_form("organizers/user_edit.html", form, **_user_page(user))
 
 
-@bp.post("/users/<int:user_id>/roles")
+@bp.post(f"/users/<{ID}:user_id>/roles")
 @require_admin
 def grant_role(user_id: int):
     user = db.get_or_404(User, user_id)
@@ -225,19 +225,27 @@ def grant_role(user_id: int):
     _fill_conference_choices(form)
     if form.validate_on_submit():
         conference = db.get_or_404(Conference, form.conference_id.data)
-        roles.grant_role(current_user, user, conference, form.role.data)
-        flash(
-            _("%(email)s now has a role in %(title)s.", email=user.email, title=conference.title),
-            "success",
-        )
-        return redirect(url_for("organizers.edit_user", user_id=user.id))
+        try:
+            roles.grant_role(current_user, user, conference, form.role.data)
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            flash(
+                _(
+                    "%(email)s now has a role in %(title)s.",
+                    email=user.email,
+                    title=conference.title,
+                ),
+                "success",
+            )
+            return redirect(url_for("organizers.edit_user", user_id=user.id))
     edit_form = EditUserForm(obj=user, formdata=None)
     page = _user_page(user)
     page["role_form"] = form
     return render_template("organizers/user_edit.html", form=edit_form, **page), 400
 
 
-@bp.post("/users/<int:user_id>/roles/<int:conference_id>/revoke")
+@bp.post(f"/users/<{ID}:user_id>/roles/<{ID}:conference_id>/revoke")
 @require_admin
 def revoke_role(user_id: int, conference_id: int):
     user = db.get_or_404(User, user_id)

@@ -1,7 +1,8 @@
 """A conference's attendees for its organizers: dashboard, list, CSV export, and actions.
 
-The actions call the registration service, the one write path for registrations, then add
-an entry to the audit log.
+Each action is one call of the registration service, the one write path for registrations,
+which writes the change, its e-mails and its audit entry in one transaction; a refusal is
+shown as a message on the list.
 """
 
 import sqlalchemy as sa
@@ -10,9 +11,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from eventreg.conferences.models import Conference, Talk
-from eventreg.core import audit
+from eventreg.core.errors import Conflict
 from eventreg.core.extensions import db
-from eventreg.organizers.auth import conference_view
+from eventreg.organizers.auth import ID, conference_view, row_id
 from eventreg.organizers.blueprint import bp
 from eventreg.registration import reports as attendees
 from eventreg.registration import services as registration_services
@@ -36,7 +37,7 @@ def dashboard(conference: Conference):
 def attendee_list(conference: Conference):
     search = request.args.get("q", "")[:200]
     status = request.args.get("status", "")
-    talk_id = request.args.get("session", type=int)
+    talk_id = request.args.get("session", type=row_id)
     page = db.paginate(
         attendees.attendee_query(conference, search=search, status=status, talk_id=talk_id),
         per_page=PAGE_SIZE,
@@ -70,7 +71,6 @@ def attendee_csv(conference: Conference):
     # A byte-order mark, so spreadsheet programs read the UTF-8 (Chinese, Italian names) right.
     response = make_response("\ufeff" + attendees.export_csv(conference))
     response.mimetype = "text/csv"
-    response.charset = "utf-8"
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{conference.slug}-attendees.csv"'
     )
@@ -90,99 +90,52 @@ def attendee_xlsx(conference: Conference):
     return response
 
 
-@bp.post("/c/<slug>/attendees/<int:registration_id>/cancel")
+@bp.post(f"/c/<slug>/attendees/<{ID}:registration_id>/cancel")
 @conference_view("organizer")
 def cancel_attendee(conference: Conference, registration_id: int):
     registration = _registration_or_404(conference, registration_id)
-    before = {"status": registration.status}
+    name = registration.full_name
     try:
-        promoted = registration_services.cancel_registration(registration)
-    except registration_services.ConferenceOver:
-        flash(_("The conference is over: registrations can no longer change."), "error")
-        return _back_to_list(conference)
-    registration = db.session.get(Registration, registration_id)
-    if before["status"] != registration.status:
-        summary = registration.full_name
-        if promoted:
-            summary += " — " + _("%(n)d promoted from the waiting list", n=len(promoted))
-        audit.log(
-            current_user,
-            "registration.cancelled",
-            registration,
-            conference_id=conference.id,
-            summary=summary,
-            before=before,
-            after={"status": registration.status},
-        )
-        db.session.commit()
-    flash(_("The registration of %(name)s is cancelled.", name=registration.full_name), "success")
+        registration_services.cancel_registration(current_user, registration)
+    except Conflict as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("The registration of %(name)s is cancelled.", name=name), "success")
     return _back_to_list(conference)
 
 
-@bp.post("/c/<slug>/attendees/<int:registration_id>/promote")
+@bp.post(f"/c/<slug>/attendees/<{ID}:registration_id>/promote")
 @conference_view("organizer")
 def promote_attendee(conference: Conference, registration_id: int):
     """Give a chosen waiting attendee a seat; when every seat is taken the organizer must
     have asked for one more (the button says so), never exceeding the capacity silently."""
     registration = _registration_or_404(conference, registration_id)
-    capacity_before = conference.capacity
+    name = registration.full_name
     try:
         promoted = registration_services.promote_registration(
-            registration, add_seat=request.form.get("add_seat") == "yes"
+            current_user, registration, add_seat=request.form.get("add_seat") == "yes"
         )
-    except registration_services.ConferenceOver:
-        flash(_("The conference is over: registrations can no longer change."), "error")
-        return _back_to_list(conference)
-    except registration_services.NoFreeSeat:
-        flash(
-            _(
-                "Every seat is taken: use “Add a seat and promote” to give %(name)s one.",
-                name=registration.full_name,
-            ),
-            "error",
-        )
-        return _back_to_list(conference)
-    registration = db.session.get(Registration, registration_id)
-    if not promoted:
-        flash(_("%(name)s is no longer waiting.", name=registration.full_name), "info")
-        return _back_to_list(conference)
-    conference = db.session.get(Conference, conference.id)
-    before, after = {"status": "waiting"}, {"status": "confirmed"}
-    if conference.capacity != capacity_before:
-        before["capacity"], after["capacity"] = capacity_before, conference.capacity
-    audit.log(
-        current_user,
-        "registration.promoted",
-        registration,
-        conference_id=conference.id,
-        summary=registration.full_name,
-        before=before,
-        after=after,
-    )
-    db.session.commit()
-    flash(_("%(name)s has a seat now and has been told.", name=registration.full_name), "success")
+    except Conflict as refused:
+        flash(refused.message, "error")
+    else:
+        if promoted:
+            flash(_("%(name)s has a seat now and has been told.", name=name), "success")
+        else:
+            flash(_("%(name)s is no longer waiting.", name=name), "info")
     return _back_to_list(conference)
 
 
-@bp.post("/c/<slug>/attendees/<int:registration_id>/resend")
+@bp.post(f"/c/<slug>/attendees/<{ID}:registration_id>/resend")
 @conference_view("organizer")
 def resend_attendee_link(conference: Conference, registration_id: int):
     registration = _registration_or_404(conference, registration_id)
-    if registration.email is None:
-        flash(
-            _("This registration's data has been erased: there is no address to write to."), "error"
-        )
-        return _back_to_list(conference)
-    registration_services.resend_link(conference, registration.email)
-    audit.log(
-        current_user,
-        "registration.link_resent",
-        registration,
-        conference_id=conference.id,
-        summary=registration.full_name,
-    )
-    db.session.commit()
-    flash(_("A new private link is on its way to %(email)s.", email=registration.email), "success")
+    email = registration.email
+    try:
+        registration_services.send_new_link(current_user, registration)
+    except Conflict as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("A new private link is on its way to %(email)s.", email=email), "success")
     return _back_to_list(conference)
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from eventreg.conferences.models import Conference
 from eventreg.conferences.roles import role_in
-from eventreg.organizers.auth import conference_view
+from eventreg.organizers.auth import conference_view, row_id
 from eventreg.organizers.blueprint import bp
 from eventreg.registration import checkin
 
@@ -31,7 +31,7 @@ def checkin_desk(conference: Conference):
 def check_in(conference: Conference):
     """Check in by code (scanned or typed) or by the registration chosen from a search."""
     code = request.form.get("code", "").strip()
-    chosen = request.form.get("registration_id", type=int)
+    chosen = request.form.get("registration_id", type=row_id)
     if code:
         registration_id = checkin.registration_id_from_code(code)
         if registration_id is None:

@@ -17,7 +17,7 @@ from eventreg.core.audit import AuditEntry
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
 from eventreg.organizers.account_views import render_form, show_errors
-from eventreg.organizers.auth import conference_view, require_creator
+from eventreg.organizers.auth import ID, conference_view, require_creator
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.forms import (
     QUESTION_KIND_LABELS,
@@ -28,7 +28,7 @@ from eventreg.organizers.forms import (
     SpeakerForm,
     TrackForm,
 )
-from eventreg.registration import questions
+from eventreg.registration import questions as question_rules
 from eventreg.registration.models import Question
 from eventreg.schedule import conference_changes
 
@@ -216,9 +216,9 @@ SECTIONS = {
         "questions",
         Question,
         QuestionForm,
-        questions.save_question,
-        questions.delete_question,
-        questions.QUESTION_FIELDS,
+        question_rules.save_question,
+        question_rules.delete_question,
+        question_rules.QUESTION_FIELDS,
         (Question.position, Question.id),
     ),
 }
@@ -230,13 +230,13 @@ def rooms(conference: Conference):
     return _list_and_add(conference, SECTIONS["rooms"])
 
 
-@bp.route("/c/<slug>/rooms/<int:item_id>", methods=["GET", "POST"])
+@bp.route(f"/c/<slug>/rooms/<{ID}:item_id>", methods=["GET", "POST"])
 @conference_view("organizer")
 def edit_room(conference: Conference, item_id: int):
     return _edit(conference, SECTIONS["rooms"], item_id)
 
 
-@bp.post("/c/<slug>/rooms/<int:item_id>/delete")
+@bp.post(f"/c/<slug>/rooms/<{ID}:item_id>/delete")
 @conference_view("organizer")
 def delete_room(conference: Conference, item_id: int):
     return _delete(conference, SECTIONS["rooms"], item_id)
@@ -248,13 +248,13 @@ def tracks(conference: Conference):
     return _list_and_add(conference, SECTIONS["tracks"])
 
 
-@bp.route("/c/<slug>/tracks/<int:item_id>", methods=["GET", "POST"])
+@bp.route(f"/c/<slug>/tracks/<{ID}:item_id>", methods=["GET", "POST"])
 @conference_view("organizer")
 def edit_track(conference: Conference, item_id: int):
     return _edit(conference, SECTIONS["tracks"], item_id)
 
 
-@bp.post("/c/<slug>/tracks/<int:item_id>/delete")
+@bp.post(f"/c/<slug>/tracks/<{ID}:item_id>/delete")
 @conference_view("organizer")
 def delete_track(conference: Conference, item_id: int):
     return _delete(conference, SECTIONS["tracks"], item_id)
@@ -266,13 +266,13 @@ def speakers(conference: Conference):
     return _list_and_add(conference, SECTIONS["speakers"])
 
 
-@bp.route("/c/<slug>/speakers/<int:item_id>", methods=["GET", "POST"])
+@bp.route(f"/c/<slug>/speakers/<{ID}:item_id>", methods=["GET", "POST"])
 @conference_view("organizer")
 def edit_speaker(conference: Conference, item_id: int):
     return _edit(conference, SECTIONS["speakers"], item_id)
 
 
-@bp.post("/c/<slug>/speakers/<int:item_id>/delete")
+@bp.post(f"/c/<slug>/speakers/<{ID}:item_id>/delete")
 @conference_view("organizer")
 def delete_speaker(conference: Conference, item_id: int):
     return _delete(conference, SECTIONS["speakers"], item_id)
@@ -284,13 +284,13 @@ def questions(conference: Conference):
     return _list_and_add(conference, SECTIONS["questions"])
 
 
-@bp.route("/c/<slug>/questions/<int:item_id>", methods=["GET", "POST"])
+@bp.route(f"/c/<slug>/questions/<{ID}:item_id>", methods=["GET", "POST"])
 @conference_view("organizer")
 def edit_question(conference: Conference, item_id: int):
     return _edit(conference, SECTIONS["questions"], item_id)
 
 
-@bp.post("/c/<slug>/questions/<int:item_id>/delete")
+@bp.post(f"/c/<slug>/questions/<{ID}:item_id>/delete")
 @conference_view("organizer")
 def delete_question(conference: Conference, item_id: int):
     return _delete(conference, SECTIONS["questions"], item_id)
@@ -342,7 +342,7 @@ def _delete(conference: Conference, section: Section, item_id: int):
     try:
         section.delete(current_user, conference, item)
     except Invalid as error:
-        flash(" ".join(error.errors.values()), "error")
+        flash(error.message, "error")
     else:
         flash(_("“%(name)s” has been deleted.", name=label), "success")
     return redirect(url_for(f"organizers.{section.name}", slug=conference.slug))

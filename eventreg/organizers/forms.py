@@ -20,6 +20,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from eventreg.accounts.services import MAX_PASSWORD_LENGTH
+from eventreg.schedule.changes import KIND_LABELS
 
 QUESTION_KIND_LABELS = {
     "short_text": _l("Short text"),
@@ -196,21 +197,18 @@ class QuestionForm(FlaskForm):
     position = IntegerField(_l("Position"), validators=[Optional()])
 
 
-SESSION_KIND_LABELS = {
-    "talk": _l("Talk"),
-    "keynote": _l("Keynote"),
-    "panel": _l("Panel"),
-    "workshop": _l("Workshop"),
-    "break": _l("Break"),
-}
+SESSION_KIND_LABELS = KIND_LABELS
 
 
 class SessionForm(FlaskForm):
     """A session's details and place in the schedule; the choices of the select fields
-    (tracks, speakers, days, rooms) are the conference's own, set by the view."""
+    (tracks, speakers, days, rooms) are the conference's own, set by the view.
 
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=250)])
-    abstract = TextAreaField(_l("Abstract"), validators=[Length(max=20000)])
+    The rules (a title, times that fit, seats) are the schedule's: the form only parses
+    what was typed, and shows the schedule's refusals next to their fields."""
+
+    title = StringField(_l("Title"))
+    abstract = TextAreaField(_l("Abstract"))
     kind = SelectField(
         _l("Kind"),
         choices=[SelectChoice(kind, label) for kind, label in SESSION_KIND_LABELS.items()],
@@ -223,7 +221,7 @@ class SessionForm(FlaskForm):
     )
     capacity = IntegerField(
         _l("Seats"),
-        validators=[Optional(), NumberRange(min=0)],
+        validators=[Optional()],
         description=_l(
             "Leave empty when only the conference's seats count. Raising it gives the new "
             "seats to the session's waiting list."

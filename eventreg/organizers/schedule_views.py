@@ -1,9 +1,10 @@
 """Editing the programme: sessions, their place in the schedule, and the overview grid.
 
-Handlers load, let ``auth`` check the role, call ``eventreg.schedule.services`` (the one
-write path, which checks conflicts and notifies attendees and speakers) and log the change.
-A change people's calendars show is saved only after the organizer has seen how many
-people it notifies.
+Handlers load, let ``auth`` check the role, turn the form into the proposed fields and call
+``eventreg.schedule``: its planner says what a change does and whom it tells, its services
+apply it (one transaction with the audit entry). A change that tells people is shown first
+(what changes, who is told, "Save and notify N people"); one that tells nobody is saved at
+once. Refusals come back as ``Invalid`` and are shown next to their fields.
 """
 
 from datetime import date, timedelta
@@ -15,20 +16,20 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track
+from eventreg.conferences.models import Conference, Room, Speaker, Talk
+from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
 from eventreg.core.timeutil import clock_span, format_day, local_instant
-from eventreg.organizers.account_views import render_form
+from eventreg.organizers.account_views import render_form, show_errors
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.forms import SESSION_KIND_LABELS, SessionForm
-from eventreg.schedule import changes as sessions_ops
-from eventreg.schedule import conflicts
+from eventreg.schedule import changes, conflicts
 from eventreg.schedule import services as schedule
 from eventreg.schedule.grid import SessionCard, build_days
 
-# Changes that reach people's calendars, so the organizer confirms them first.
-NOTIFYING = ("start_at", "room", "title", "abstract", "speakers")
+# The schedule's field names where the form calls them differently.
+FORM_FIELDS = {"start_at": "start", "end_at": "end"}
 
 
 @bp.get("/c/<slug>/sessions")
@@ -51,29 +52,21 @@ def new_session(conference: Conference):
     form = _session_form(conference)
     if request.method == "GET":
         form.track_id.data, form.room_id.data, form.day.data = 0, 0, ""
-    if form.validate_on_submit() and (values := _form_values(conference, form)) is not None:
-        try:
-            talk = sessions_ops.create_session(
-                current_user,
-                conference,
-                title=values["title"],
-                abstract=values["abstract"],
-                kind=values["kind"],
-                track=values["track"],
-                speakers=values["speakers"],
-                capacity=values["capacity"],
-                start_at=values["start_at"],
-                end_at=values["end_at"],
-                room=values["room"],
-            )
-        except schedule.ScheduleError as error:
-            form.form_errors.append(str(error))
+    elif form.validate_on_submit() and (proposal := _proposal(conference, form)) is not None:
+        plan = changes.plan_create(conference, proposal)
+        if _confirmed(plan):
+            try:
+                saved = schedule.create_session(current_user, conference, proposal)
+            except Invalid as refused:
+                _show_refusal(form, refused)
+            else:
+                flash(_("“%(title)s” has been added.", title=saved.talk.title), "success")
+                return redirect(url_for("organizers.sessions", slug=conference.slug))
+        elif plan.refused:
+            _show_refusal(form, plan.refusal())
         else:
-            flash(_("“%(title)s” has been added.", title=talk.title), "success")
-            return redirect(url_for("organizers.sessions", slug=conference.slug))
-    return render_form(
-        "organizers/session_form.html", form, conference=conference, talk=None, notify_count=None
-    )
+            return _preview(form, conference, None, plan)
+    return render_form("organizers/session_form.html", form, conference=conference, talk=None)
 
 
 @bp.route("/c/<slug>/sessions/<int:talk_id>", methods=["GET", "POST"])
@@ -83,33 +76,30 @@ def edit_session(conference: Conference, talk_id: int):
     form = _session_form(conference)
     if request.method == "GET":
         _fill(form, conference, talk)
-    notify_count = None
-    if talk.cancelled:
-        if request.method == "POST":
-            form.validate_on_submit()
-            form.form_errors.append(_("A cancelled session cannot be changed."))
-    elif form.validate_on_submit() and (values := _form_values(conference, form)) is not None:
-        try:
-            changes = _changes(talk, values)
-            if any(key in changes for key in NOTIFYING) and request.form.get("confirmed") != "yes":
-                # Show who will be told before anything is saved (the edit is undone).
-                notify_count = schedule.count_update_recipients(talk, **changes)
+    elif form.validate_on_submit() and (proposal := _proposal(conference, form)) is not None:
+        plan = changes.plan_update(talk, proposal)
+        if _confirmed(plan):
+            try:
+                saved = schedule.update_session(current_user, talk, proposal)
+            except Invalid as refused:
+                _show_refusal(form, refused)
             else:
-                return _save(conference, talk, changes, values["capacity"])
-        except schedule.ScheduleError as error:
-            form.form_errors.append(str(error))
+                flash(
+                    ngettext(
+                        "“%(title)s” has been saved; %(num)d person has been notified.",
+                        "“%(title)s” has been saved; %(num)d people have been notified.",
+                        saved.notified,
+                        title=saved.talk.title,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("organizers.sessions", slug=conference.slug))
+        elif plan.refused:
+            _show_refusal(form, plan.refusal())
+        else:
+            return _preview(form, conference, talk, plan)
     talk = db.session.get(Talk, talk_id)
-    if notify_count is not None:
-        return render_template(
-            "organizers/session_form.html",
-            form=form,
-            conference=conference,
-            talk=talk,
-            notify_count=notify_count,
-        )
-    return render_form(
-        "organizers/session_form.html", form, conference=conference, talk=talk, notify_count=None
-    )
+    return render_form("organizers/session_form.html", form, conference=conference, talk=talk)
 
 
 @bp.route("/c/<slug>/sessions/<int:talk_id>/cancel", methods=["GET", "POST"])
@@ -117,25 +107,22 @@ def edit_session(conference: Conference, talk_id: int):
 def cancel_session(conference: Conference, talk_id: int):
     talk = _talk_or_404(conference, talk_id)
     if request.method == "GET":
-        notify_count = 0 if talk.cancelled else schedule.count_cancel_recipients(talk)
-        talk = db.session.get(Talk, talk_id)
         return render_template(
             "organizers/session_cancel.html",
             conference=conference,
             talk=talk,
-            notify_count=notify_count,
+            plan=changes.plan_cancel(talk),
         )
     if talk.cancelled:
         flash(_("“%(title)s” was already cancelled.", title=talk.title), "info")
         return redirect(url_for("organizers.sessions", slug=conference.slug))
-    notified = sessions_ops.cancel_session(current_user, conference, talk)
-    talk = db.session.get(Talk, talk_id)
+    saved = schedule.cancel_session(current_user, talk)
     flash(
         ngettext(
             "“%(title)s” is cancelled; %(num)d person has been notified.",
             "“%(title)s” is cancelled; %(num)d people have been notified.",
-            notified,
-            title=talk.title,
+            saved.notified,
+            title=saved.talk.title,
         ),
         "success",
     )
@@ -190,6 +177,7 @@ def _conference_days(conference: Conference) -> list[date]:
 
 def _session_form(conference: Conference) -> SessionForm:
     form = SessionForm()
+    form.title.flags.required = True  # the schedule refuses a session without one
     form.track_id.choices = [(0, _("No track"))] + [(t.id, t.name) for t in conference.tracks]
     form.room_id.choices = [(0, _("No room (concerns everyone)"))] + [
         (room.id, room.name) for room in conference.rooms
@@ -219,76 +207,53 @@ def _fill(form: SessionForm, conference: Conference, talk: Talk) -> None:
         form.day.data = ""
 
 
-def _form_values(conference: Conference, form: SessionForm) -> dict | None:
-    """The submission as the schedule service takes it; None (with errors on the form)
-    when the day and times do not go together."""
-    tz = conference.tz
+def _proposal(conference: Conference, form: SessionForm) -> changes.SessionFields | None:
+    """The submission in the schedule's terms; None (with errors on the form) when the
+    day and the times do not go together."""
     start_at = end_at = None
     if form.day.data:
-        if form.start.data is None or form.end.data is None:
-            form.form_errors.append(_("A scheduled session needs a start and an end time."))
+        day, tz = date.fromisoformat(form.day.data), conference.tz
+        if form.start.data is not None:
+            start_at = local_instant(day, form.start.data, tz)
+        if form.end.data is not None:
+            end_at = local_instant(day, form.end.data, tz)
+        if start_at is None and end_at is None:
+            form.start.errors = [_("A scheduled session needs a start and an end time.")]
             return None
-        day = date.fromisoformat(form.day.data)
-        start_at = local_instant(day, form.start.data, tz)
-        end_at = local_instant(day, form.end.data, tz)
     elif form.start.data is not None or form.end.data is not None:
-        form.form_errors.append(_("Choose the day of the session as well as its times."))
+        form.day.errors = [_("Choose the day of the session as well as its times.")]
         return None
-    return {
-        "title": form.title.data.strip(),
-        "abstract": form.abstract.data or "",
-        "kind": form.kind.data,
-        "track": db.session.get(Track, form.track_id.data) if form.track_id.data else None,
-        "room": db.session.get(Room, form.room_id.data) if form.room_id.data else None,
-        "speakers": list(
-            db.session.scalars(sa.select(Speaker).where(Speaker.id.in_(form.speaker_ids.data)))
-        ),
-        "capacity": form.capacity.data,
-        "start_at": start_at,
-        "end_at": end_at,
-    }
-
-
-def _changes(talk: Talk, values: dict) -> dict:
-    """Only what differs from the session as it is, in ``update_talk``'s terms."""
-    changes = {}
-    if (values["start_at"], values["end_at"]) != (talk.start_at, talk.end_at):
-        if values["start_at"] is None:
-            _refuse_unscheduling()
-        changes["start_at"], changes["end_at"] = values["start_at"], values["end_at"]
-    room_id = values["room"].id if values["room"] else None
-    if room_id != talk.room_id:
-        changes["room"] = values["room"]
-    for field in ("title", "abstract", "kind"):
-        if values[field] != getattr(talk, field):
-            changes[field] = values[field]
-    track_id = values["track"].id if values["track"] else None
-    if track_id != talk.track_id:
-        changes["track"] = values["track"]
-    if {s.id for s in values["speakers"]} != {s.id for s in talk.speakers}:
-        changes["speakers"] = values["speakers"]
-    return changes
-
-
-def _refuse_unscheduling():
-    raise schedule.ScheduleError(
-        _("A scheduled session cannot be taken off the schedule; cancel it instead.")
+    return changes.SessionFields(
+        title=form.title.data or "",
+        abstract=form.abstract.data or "",
+        kind=form.kind.data,
+        track_id=form.track_id.data or None,
+        room_id=form.room_id.data or None,
+        speaker_ids=form.speaker_ids.data or [],
+        capacity=form.capacity.data,
+        start_at=start_at,
+        end_at=end_at,
     )
 
 
-def _save(conference: Conference, talk: Talk, changes: dict, capacity):
-    saved = sessions_ops.update_session(current_user, conference, talk, changes, capacity)
-    talk, notified = saved.talk, saved.notified
-    flash(
-        ngettext(
-            "“%(title)s” has been saved; %(num)d person has been notified.",
-            "“%(title)s” has been saved; %(num)d people have been notified.",
-            notified,
-            title=talk.title,
-        ),
-        "success",
+def _confirmed(plan: changes.SessionPlan) -> bool:
+    """Whether to save now: nothing to tell anyone, or the organizer has seen whom the
+    change tells (and it still tells as many)."""
+    if plan.refused:
+        return False
+    return plan.notified == 0 or request.form.get("notify") == str(plan.notified)
+
+
+def _preview(form: SessionForm, conference: Conference, talk: Talk | None, plan):
+    return render_template(
+        "organizers/session_form.html", form=form, conference=conference, talk=talk, plan=plan
     )
-    return redirect(url_for("organizers.sessions", slug=conference.slug))
+
+
+def _show_refusal(form: SessionForm, refused: Invalid) -> None:
+    show_errors(
+        form, Invalid({FORM_FIELDS.get(name, name): text for name, text in refused.errors.items()})
+    )
 
 
 def _card(conference: Conference, talk: Talk, rooms: list[Room]) -> SessionCard:

@@ -9,10 +9,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from eventreg.accounts import api_tokens as tokens
-from eventreg.organizers.auth import require_login
+from eventreg.core.errors import Invalid
+from eventreg.organizers.account_views import show_errors
+from eventreg.organizers.auth import MAX_ID, require_login
 from eventreg.organizers.blueprint import bp
 
 
@@ -25,7 +27,7 @@ class NewTokenForm(FlaskForm):
 
 
 class RevokeTokenForm(FlaskForm):
-    token_id = IntegerField(validators=[InputRequired()])
+    token_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -34,9 +36,13 @@ def api_tokens():
     form = NewTokenForm()
     secret = None
     if form.validate_on_submit():
-        token, secret = tokens.issue(current_user, form.name.data)
-        form = NewTokenForm(formdata=None)
-        flash(_("Token “%(name)s” created.", name=token.name), "success")
+        try:
+            token, secret = tokens.issue(current_user, form.name.data)
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            form = NewTokenForm(formdata=None)
+            flash(_("Token “%(name)s” created.", name=token.name), "success")
     status = 400 if request.method == "POST" and secret is None else 200
     page = render_template(
         "organizers/tokens.html",

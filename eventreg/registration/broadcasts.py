@@ -9,11 +9,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from eventreg.accounts.models import User
 from eventreg.conferences.models import Conference, Talk
 from eventreg.core import audit
-from eventreg.core.db import begin_write, utcnow
-from eventreg.core.errors import Invalid
+from eventreg.core.db import utcnow, write_transaction
+from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration import notifications
@@ -50,7 +49,7 @@ def recipients(conference: Conference, talk: Talk | None = None) -> list[Registr
 
 
 def send_broadcast(
-    actor: User | None,
+    actor: audit.Actor,
     conference: Conference,
     *,
     subject: str,
@@ -72,41 +71,40 @@ def send_broadcast(
         errors["talk_id"] = _("That session belongs to another conference.")
     if errors:
         raise Invalid(errors)
-    begin_write()
-    people = recipients(conference, talk)
-    if not people:
-        db.session.rollback()
-        raise Invalid({"": _("Nobody would receive this message: there is no such attendee.")})
-    broadcast = Broadcast(
-        conference_id=conference.id,
-        talk_id=talk.id if talk else None,
-        user_id=actor.id if actor else None,
-        sender=actor.email if actor else "command line",
-        subject=subject,
-        body=body,
-        created_at=utcnow(),
-    )
-    db.session.add(broadcast)
-    db.session.flush()
-    queued = []
-    for registration in people:
-        row = notifications.organizer_message(registration, subject, body)
-        if row is not None:
-            queued.append(row)
-    db.session.flush()
-    db.session.add_all(
-        BroadcastMessage(broadcast_id=broadcast.id, outbox_message_id=row.id) for row in queued
-    )
-    broadcast.recipient_count = len(queued)
-    audit.log(
-        actor,
-        "message.sent",
-        broadcast,
-        conference_id=conference.id,
-        summary=subject,
-        after={"talk_id": broadcast.talk_id, "recipients": len(queued), "subject": subject},
-    )
-    db.session.commit()
+    staff = None if actor is None or isinstance(actor, str) else actor
+    with write_transaction():
+        people = recipients(conference, talk)
+        if not people:
+            raise Conflict.about(_("Nobody would receive this message: there is no such attendee."))
+        broadcast = Broadcast(
+            conference_id=conference.id,
+            talk_id=talk.id if talk else None,
+            user_id=staff.id if staff else None,
+            sender=staff.email if staff else "command line",
+            subject=subject,
+            body=body,
+            created_at=utcnow(),
+        )
+        db.session.add(broadcast)
+        db.session.flush()
+        queued = []
+        for registration in people:
+            row = notifications.organizer_message(registration, subject, body)
+            if row is not None:
+                queued.append(row)
+        db.session.flush()
+        db.session.add_all(
+            BroadcastMessage(broadcast_id=broadcast.id, outbox_message_id=row.id) for row in queued
+        )
+        broadcast.recipient_count = len(queued)
+        audit.log(
+            actor,
+            "message.sent",
+            broadcast,
+            conference_id=conference.id,
+            summary=subject,
+            after={"talk_id": broadcast.talk_id, "recipients": len(queued), "subject": subject},
+        )
     return broadcast
 
 

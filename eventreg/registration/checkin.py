@@ -14,10 +14,9 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from eventreg.accounts.models import User
 from eventreg.conferences.models import Conference
 from eventreg.core import audit
-from eventreg.core.db import begin_write, utcnow
+from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.extensions import db
 from eventreg.registration.models import Registration
 
@@ -59,38 +58,34 @@ class CheckIn:
     admitted: bool  # only confirmed registrations are checked in
 
 
-def check_in(actor: User | None, conference: Conference, registration_id: int) -> CheckIn | None:
+def check_in(actor: audit.Actor, conference: Conference, registration_id: int) -> CheckIn | None:
     """Mark the registration as arrived, once: the conditional update lets exactly one of
     two simultaneous scans count it. None when no such registration is in the conference."""
-    # SQLite: take the write lock up front, so a second desk waits instead of failing on
-    # a read lock that cannot be upgraded.
-    begin_write()
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.conference_id != conference.id:
-        db.session.rollback()
-        return None
-    now = utcnow()
-    result = db.session.execute(
-        sa.update(Registration)
-        .where(
-            Registration.id == registration_id,
-            Registration.status == "confirmed",
-            Registration.checked_in_at.is_(None),
+    with write_transaction():
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        if registration is None or registration.conference_id != conference.id:
+            return None
+        now = utcnow()
+        result = db.session.execute(
+            sa.update(Registration)
+            .where(
+                Registration.id == registration_id,
+                Registration.status == "confirmed",
+                Registration.checked_in_at.is_(None),
+            )
+            .values(checked_in_at=now)
+            .execution_options(synchronize_session=False)
         )
-        .values(checked_in_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    first_time = result.rowcount == 1
-    if first_time:
-        audit.log(
-            actor,
-            "registration.checked_in",
-            registration,
-            conference_id=conference.id,
-            summary=registration.full_name,
-            after={"checked_in_at": now.isoformat()},
-        )
-    db.session.commit()
+        first_time = result.rowcount == 1  # type: ignore[attr-defined]
+        if first_time:
+            audit.log(
+                actor,
+                "registration.checked_in",
+                registration,
+                conference_id=conference.id,
+                summary=registration.full_name,
+                after={"checked_in_at": now.isoformat()},
+            )
     db.session.refresh(registration)
     return CheckIn(
         registration=registration,

@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 from eventreg.accounts.models import User
 from eventreg.conferences.models import Conference
 from eventreg.conferences.services import check_lengths, delete_audited, save_audited, strip_fields
-from eventreg.core.errors import Invalid
+from eventreg.core.db import write_transaction
+from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.registration.models import QUESTION_KINDS, Answer, Question
 
@@ -49,14 +50,16 @@ def save_question(
 
 
 def delete_question(actor: User, conference: Conference, question: Question) -> None:
-    answered = db.session.scalar(sa.select(Answer.id).filter_by(question_id=question.id).limit(1))
-    if answered is not None:
-        raise Invalid(
-            {
-                "": _(
+    """Delete a question nobody has answered yet (answers are attendees' data)."""
+    with write_transaction():
+        answered = db.session.scalar(
+            sa.select(Answer.id).filter_by(question_id=question.id).limit(1)
+        )
+        if answered is not None:
+            raise Conflict.about(
+                _(
                     "Attendees have answered “%(label)s”; it can no longer be deleted.",
                     label=question.label,
                 )
-            }
-        )
-    delete_audited(actor, conference, question, QUESTION_FIELDS, question.label)
+            )
+        delete_audited(actor, conference, question, QUESTION_FIELDS, question.label)

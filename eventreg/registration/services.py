@@ -1,14 +1,16 @@
 """Registration rules: seats, waiting lists, session sign-ups and the attendee's own data.
 
 This is the one write path for registrations; web views, the API and the CLI all call it.
+Each action (registering, cancelling, promoting, joining a session, ...) is one
+``write_transaction()``: the change, the promotions it causes, its e-mails (outbox rows) and
+its audit entry commit together, or nothing does. Refusals are ``Conflict`` errors (from
+``eventreg.core.errors``) carrying the message to show.
 
-Never overbook: every change that takes or frees a seat runs in one write transaction that
-first locks the conference row (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite
-``begin_write()`` takes the database write lock up front), and only then counts seats. Two
-requests can therefore never both see "one seat left". Locks are always taken in the same
-order, conference then session, so concurrent writers queue instead of deadlocking.
-Promotions from a waiting list, and the e-mails every change causes, are written in the same
-transaction as the change itself.
+Never overbook: every change that takes or frees a seat first locks the conference row
+(``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the write transaction holds the database
+write lock from its start), and only then counts seats. Two requests can therefore never
+both see "one seat left". Locks are always taken in the same order, conference then
+session, so concurrent writers queue instead of deadlocking.
 """
 
 import enum
@@ -19,10 +21,15 @@ from email import policy
 from email.parser import BytesParser
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from eventreg.conferences.models import Conference, Talk
-from eventreg.core.db import begin_write, utcnow
+from eventreg.conferences.rules import check_capacity
+from eventreg.core import audit
+from eventreg.core.audit import AuditEntry
+from eventreg.core.db import utcnow, write_transaction
+from eventreg.core.errors import Conflict
 from eventreg.core.extensions import db
 from eventreg.core.tokens import hash_token, new_token
 from eventreg.invites import events as calendar_events
@@ -37,41 +44,66 @@ from eventreg.registration.models import (
     email_key,
 )
 
-
-class RegistrationError(Exception):
-    """A request the rules refuse; ``code`` tells callers which one."""
-
-    code = "refused"
+# --- refusals ---------------------------------------------------------------------------
 
 
-class RegistrationClosed(RegistrationError):
-    code = "closed"
+class RegistrationClosed(Conflict):
+    """The conference takes no registrations now; ``state`` says why (see
+    ``Conference.registration_state``)."""
 
     def __init__(self, state: str):
-        super().__init__(state)
+        messages = {
+            "not_yet_open": _("Registration is not open yet"),
+            "past": _("This conference has taken place"),
+        }
+        super().__init__({"": messages.get(state, _("Registration is closed"))})
         self.state = state
 
 
-class ConferenceOver(RegistrationError):
-    code = "conference_over"
+class ConferenceOver(Conflict):
+    """The conference is over: its registrations and agendas no longer change."""
+
+    def __init__(self, message: str | None = None):
+        super().__init__(
+            {"": message or _("The conference is over: registrations can no longer change.")}
+        )
 
 
-class NotConfirmed(RegistrationError):
+class NotConfirmed(Conflict):
     """Only a registration holding a conference seat may hold or wait for session seats."""
 
-    code = "not_confirmed"
+    def __init__(self):
+        super().__init__({"": _("You can pick sessions once you hold a seat at the conference.")})
 
 
-class SessionUnavailable(RegistrationError):
+class SessionUnavailable(Conflict):
     """Not a session one can sign up for: cancelled, a break, unscheduled or elsewhere."""
 
-    code = "session_unavailable"
+    def __init__(self):
+        super().__init__({"": _("This session cannot be added to an agenda.")})
 
 
-class NoFreeSeat(RegistrationError):
+class NoFreeSeat(Conflict):
     """Every seat is taken: promoting someone out of turn needs one more seat."""
 
-    code = "no_free_seat"
+    def __init__(self, name: str):
+        super().__init__(
+            {
+                "": _(
+                    "Every seat is taken: use “Add a seat and promote” to give %(name)s one.",
+                    name=name,
+                )
+            }
+        )
+
+
+class DataErased(Conflict):
+    """The attendee's data was erased: there is nobody left to write to."""
+
+    def __init__(self):
+        super().__init__(
+            {"": _("This registration's data has been erased: there is no address to write to.")}
+        )
 
 
 class Outcome(enum.StrEnum):
@@ -104,24 +136,20 @@ class RegistrationData(Details):
 
 @contextmanager
 def conference_write(conference_id: int) -> Iterator[Conference]:
-    """A write transaction holding the conference's lock; commits on success.
+    """A write transaction holding the conference's lock (committed when the block ends).
 
     Everything that counts or changes seats of this conference (its own or its sessions')
-    runs inside one of these, which serialises those writers per conference.
+    runs inside one of these, which serialises those writers per conference. Inside an
+    outer ``write_transaction()`` it joins that one: the lock is then held until the outer
+    transaction commits.
     """
-    begin_write()
-    try:
-        conference = db.session.scalars(
+    with write_transaction():
+        yield db.session.scalars(
             sa.select(Conference)
             .where(Conference.id == conference_id)
             .with_for_update()
             .execution_options(populate_existing=True)
         ).one()
-        yield conference
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def _locked_talk(talk_id: int) -> Talk:
@@ -139,46 +167,56 @@ def _reload(registration: Registration) -> Registration:
     return registration
 
 
-def _require_not_over(conference: Conference) -> None:
+def _require_not_over(conference: Conference, message: str | None = None) -> None:
     if conference.registration_state(utcnow()) == "past":
-        raise ConferenceOver()
+        raise ConferenceOver(message)
+
+
+def _agenda_over_message() -> str:
+    return _("The conference is over: the agenda can no longer change.")
+
+
+def _with_promoted(summary: str, promoted: list) -> str:
+    """An audit summary that says how many the action moved up from a waiting list."""
+    if not promoted:
+        return summary
+    return summary + " — " + _("%(n)d promoted from the waiting list", n=len(promoted))
 
 
 # --- registering ------------------------------------------------------------------------
 
 
-def register(conference: Conference, data: RegistrationData) -> tuple[Registration, str, Outcome]:
+def register(
+    actor: audit.Actor, conference: Conference, data: RegistrationData
+) -> tuple[Registration, str, Outcome]:
     """Register ``data.email`` for the conference: a seat while there is one, else a place
     at the end of the waiting list. Returns the registration, the plain management secret
     (only ever sent by e-mail) and the outcome.
 
     The same address again never takes a second seat: the existing registration gets a new
     management link by e-mail instead (``ALREADY_REGISTERED``). A cancelled registration
-    that registers again is brought back as a new arrival.
+    that registers again is brought back as a new arrival. Raises ``RegistrationClosed``.
     """
-    conference_id = conference.id
-    # Read before the lock: the lock is held until commit, so it guards only what must be.
-    answers = _known_answers(conference_id, data.answers)
-    try:
-        with conference_write(conference_id) as conference:
-            state = conference.registration_state(utcnow())
-            if state != "open":
-                raise RegistrationClosed(state)
-            existing = _registration_by_email(conference.id, data.email)
-            if existing is not None and existing.status != "cancelled":
-                token = _resend(existing)
-                return existing, token, Outcome.ALREADY_REGISTERED
-            registration = existing or Registration(conference_id=conference.id)
-            return _admit(conference, registration, data, answers)
-    except IntegrityError:
+    with conference_write(conference.id) as conference:
+        state = conference.registration_state(utcnow())
+        if state != "open":
+            raise RegistrationClosed(state)
+        answers = _known_answers(conference.id, data.answers)
+        existing = _registration_by_email(conference.id, data.email)
+        if existing is not None and existing.status != "cancelled":
+            return existing, _resend(actor, existing), Outcome.ALREADY_REGISTERED
+        registration = existing or Registration(conference_id=conference.id)
+        admitted = _admit(actor, conference, registration, data, answers)
+        if admitted is not None:
+            return admitted
         # The last line of defence, should a same-address row ever slip past the check: the
-        # conference lock keeps other registering writers out (on PostgreSQL even those that
-        # skip it, whose insert takes a key-share lock on the conference row). A violation of
-        # the unique constraint must still become "already registered", never an error.
-        existing = _resend_existing(conference_id, data.email)
+        # conference lock keeps other registering writers out (on PostgreSQL even those
+        # that skip it, whose insert takes a key-share lock on the conference row). A
+        # violation of the unique constraint must still become "already registered".
+        existing = _registration_by_email(conference.id, data.email)
         if existing is None:
-            raise
-        return existing
+            raise RuntimeError("a registration was refused by the database, yet none exists")
+        return existing, _resend(actor, existing), Outcome.ALREADY_REGISTERED
 
 
 def _registration_by_email(conference_id: int, address: str) -> Registration | None:
@@ -188,15 +226,19 @@ def _registration_by_email(conference_id: int, address: str) -> Registration | N
 
 
 def _admit(
+    actor: audit.Actor,
     conference: Conference,
     registration: Registration,
     data: RegistrationData,
     answers: dict[int, object],
-) -> tuple[Registration, str, Outcome]:
+) -> tuple[Registration, str, Outcome] | None:
+    """Give the registration a seat or a waiting place; None when the database refused a
+    new row as a second registration of the address (nothing of it is then written)."""
     now = utcnow()
     counts = seat_counts(conference.id)
-    _promote(conference, counts)  # nobody may wait while a seat is free, newcomer or not
+    promoted = _promote(conference, counts)  # nobody may wait while a seat is free
     seat_free = conference.capacity is None or counts["confirmed"] < conference.capacity
+    before = {"status": registration.status} if registration.id is not None else None
     registration.email = data.email
     registration.full_name = data.full_name
     registration.affiliation = data.affiliation
@@ -211,39 +253,61 @@ def _admit(
     token = new_token()
     registration.token_hash = hash_token(token)
     _set_answers(registration, answers)
-    db.session.add(registration)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(registration)
+            db.session.flush()
+    except IntegrityError:
+        return None
     notifications.registration_received(registration, token, waiting_position(registration))
+    audit.log(
+        actor,
+        "registration.created",
+        registration,
+        conference_id=conference.id,
+        summary=_with_promoted(registration.full_name, promoted),
+        before=before,
+        after={"status": registration.status},
+    )
     outcome = Outcome.CONFIRMED if seat_free else Outcome.WAITING
     return registration, token, outcome
 
 
-def _resend(registration: Registration) -> str:
+def _resend(actor: audit.Actor, registration: Registration) -> str:
     """Replace the management secret (only its hash is kept) and e-mail the new link."""
     token = new_token()
     registration.token_hash = hash_token(token)
     db.session.flush()
     notifications.management_link_resent(registration, token)
+    audit.log(
+        actor,
+        "registration.link_resent",
+        registration,
+        conference_id=registration.conference_id,
+        summary=registration.full_name,
+    )
     return token
 
 
-def _resend_existing(conference_id: int, address: str) -> tuple[Registration, str, Outcome] | None:
-    with conference_write(conference_id):
-        existing = _registration_by_email(conference_id, address)
-        if existing is None:
-            return None
-        return existing, _resend(existing), Outcome.ALREADY_REGISTERED
-
-
-def resend_link(conference: Conference, address: str) -> bool:
+def resend_link(actor: audit.Actor, conference: Conference, address: str) -> bool:
     """E-mail a fresh management link to ``address`` if it is registered (in any state but
     erased). Callers must answer the same either way, so nobody learns who registered."""
     with conference_write(conference.id):
         registration = _registration_by_email(conference.id, address)
         if registration is None:
             return False
-        _resend(registration)
+        _resend(actor, registration)
         return True
+
+
+def send_new_link(actor: audit.Actor, registration: Registration) -> None:
+    """E-mail the attendee a fresh management link (an organizer's action); the old link
+    stops working. Raises ``DataErased`` when there is no address any more."""
+    with conference_write(registration.conference_id):
+        registration = _reload(registration)
+        if registration.email is None:
+            raise DataErased()
+        _resend(actor, registration)
 
 
 def registration_for_token(conference: Conference, token: str) -> Registration | None:
@@ -309,17 +373,33 @@ def _promote(conference: Conference, counts: dict[str, int]) -> list[Registratio
     return promoted
 
 
-def set_conference_capacity(conference: Conference, capacity: int | None) -> list[Registration]:
+def set_conference_capacity(
+    actor: audit.Actor, conference: Conference, capacity: int | None
+) -> list[Registration]:
     """Change the number of seats (None: no limit). Raising it promotes from the waiting
     list at once; lowering it below the seats taken keeps everyone's seat and makes new
     arrivals wait. Returns who was promoted."""
-    _check_capacity(capacity)
+    capacity = check_capacity(capacity)
     with conference_write(conference.id) as conference:
+        before = conference.capacity
         conference.capacity = capacity
-        return promote_waiting(conference)
+        promoted = promote_waiting(conference)
+        if before != capacity:
+            audit.log(
+                actor,
+                "conference.updated",
+                conference,
+                conference_id=conference.id,
+                summary=_with_promoted(conference.title, promoted),
+                before={"capacity": before},
+                after={"capacity": capacity},
+            )
+        return promoted
 
 
-def promote_registration(registration: Registration, *, add_seat: bool = False) -> bool:
+def promote_registration(
+    actor: audit.Actor, registration: Registration, *, add_seat: bool = False
+) -> bool:
     """Give one chosen waiting registration a seat, out of turn (e-mailed with the invite).
 
     Nobody waits while a seat is free (free seats go to the first in line at once), so
@@ -334,14 +414,25 @@ def promote_registration(registration: Registration, *, add_seat: bool = False) 
         registration = _reload(registration)
         if registration.status != "waiting":
             return False
+        before, after = {"status": "waiting"}, {"status": "confirmed"}
         confirmed = seat_counts(conference.id)["confirmed"]
         if conference.capacity is not None and confirmed >= conference.capacity:
             if not add_seat:
-                raise NoFreeSeat()
+                raise NoFreeSeat(registration.full_name)
+            before["capacity"], after["capacity"] = conference.capacity, confirmed + 1
             conference.capacity = confirmed + 1
         registration.status = "confirmed"
         registration.confirmed_at = utcnow()
         notifications.registration_promoted(registration)
+        audit.log(
+            actor,
+            "registration.promoted",
+            registration,
+            conference_id=conference.id,
+            summary=registration.full_name,
+            before=before,
+            after=after,
+        )
         return True
 
 
@@ -374,15 +465,7 @@ def _place_in_line(model, queued_column, row, queued_at, **same_line) -> int:
     return ahead + 1
 
 
-def _check_capacity(capacity: int | None) -> None:
-    if capacity is not None and (not isinstance(capacity, int) or capacity < 0):
-        raise ValueError(f"capacity must be a whole number of seats or None, not {capacity!r}")
-
-
-# --- cancelling -------------------------------------------------------------------------
-
-
-def cancel_registration(registration: Registration) -> list[Registration]:
+def cancel_registration(actor: audit.Actor, registration: Registration) -> list[Registration]:
     """Cancel: the seat (and every session seat) goes to the next in line in the same
     transaction. Returns who got the conference seat; cancelling twice changes nothing."""
     with conference_write(registration.conference_id) as conference:
@@ -390,13 +473,23 @@ def cancel_registration(registration: Registration) -> list[Registration]:
         if registration.status == "cancelled":
             return []
         _require_not_over(conference)
-        held_seat = registration.status == "confirmed"
+        before = registration.status
         registration.status = "cancelled"
         registration.cancelled_at = utcnow()
         # Told before the agenda is emptied, so the message can withdraw every session in it.
         notifications.registration_cancelled(registration)
         _drop_all_signups(registration)
-        return promote_waiting(conference) if held_seat else []
+        promoted = promote_waiting(conference) if before == "confirmed" else []
+        audit.log(
+            actor,
+            "registration.cancelled",
+            registration,
+            conference_id=conference.id,
+            summary=_with_promoted(registration.full_name, promoted),
+            before={"status": before},
+            after={"status": "cancelled"},
+        )
+        return promoted
 
 
 def _drop_all_signups(registration: Registration) -> None:
@@ -412,11 +505,11 @@ def _drop_all_signups(registration: Registration) -> None:
 # --- sessions ---------------------------------------------------------------------------
 
 
-def join_session(registration: Registration, talk: Talk) -> SessionSignup:
+def join_session(actor: audit.Actor, registration: Registration, talk: Talk) -> SessionSignup:
     """Add a session to the agenda: a seat while the session has one, else a waiting place.
     Joining a session already in the agenda returns the existing sign-up."""
     with conference_write(registration.conference_id) as conference:
-        _require_not_over(conference)
+        _require_not_over(conference, _agenda_over_message())
         registration = _reload(registration)
         talk = _locked_talk(talk.id)
         if not is_pickable(talk, conference):
@@ -427,38 +520,54 @@ def join_session(registration: Registration, talk: Talk) -> SessionSignup:
         if existing is not None:
             return existing
         counts = _session_counts(talk.id)
-        _promote_session(talk, counts)
+        promoted = _promote_session(talk, counts)
         seat_free = talk.capacity is None or counts["confirmed"] < talk.capacity
         status = "confirmed" if seat_free else "waiting"
         signup = SessionSignup(registration=registration, talk=talk, status=status)
         db.session.add(signup)
         db.session.flush()
         notifications.session_joined(registration, talk, status)
+        audit.log(
+            actor,
+            "registration.session_joined",
+            registration,
+            conference_id=conference.id,
+            summary=_with_promoted(f"{registration.full_name}: {talk.title}", promoted),
+            after={"talk_id": talk.id, "status": status},
+        )
         return signup
 
 
-def leave_session(registration: Registration, talk: Talk) -> bool:
+def leave_session(actor: audit.Actor, registration: Registration, talk: Talk) -> bool:
     """Remove a session from the agenda; a freed seat goes to the session's next in line."""
     with conference_write(registration.conference_id) as conference:
-        _require_not_over(conference)
+        _require_not_over(conference, _agenda_over_message())
         registration = _reload(registration)
         talk = _locked_talk(talk.id)
         signup = _signup(registration.id, talk.id)
         if signup is None:
             return False
         notifications.session_left(registration, talk)
-        held_seat = signup.status == "confirmed"
+        status = signup.status
         registration.signups.remove(signup)
         db.session.flush()
-        if held_seat:
-            _promote_session_waiting(talk)
+        promoted = _promote_session_waiting(talk) if status == "confirmed" else []
+        audit.log(
+            actor,
+            "registration.session_left",
+            registration,
+            conference_id=conference.id,
+            summary=_with_promoted(f"{registration.full_name}: {talk.title}", promoted),
+            before={"talk_id": talk.id, "status": status},
+        )
         return True
 
 
 def set_talk_capacity(talk: Talk, capacity: int | None) -> list[SessionSignup]:
     """Change a session's own seat count (None: only the conference's limit applies);
-    raising it promotes from the session's waiting list."""
-    _check_capacity(capacity)
+    raising it promotes from the session's waiting list. Joins the caller's transaction
+    (the schedule's session change audits it); raises ``Invalid`` for a refused number."""
+    capacity = check_capacity(capacity)
     with conference_write(talk.conference_id):
         talk = _locked_talk(talk.id)
         talk.capacity = capacity
@@ -593,17 +702,39 @@ def agenda_choices(registration: Registration) -> list[SessionChoice]:
 # --- details and personal data ----------------------------------------------------------
 
 
-def update_details(registration: Registration, data: Details) -> Registration:
+DETAIL_FIELDS = ("full_name", "affiliation", "country")
+
+
+def update_details(actor: audit.Actor, registration: Registration, data: Details) -> Registration:
     """Change name, affiliation, country and answers (the e-mail address stays: it is
-    what the management link was proven against)."""
+    what the management link was proven against). The audit entry names the fields that
+    changed, not their values: personal data stays out of the log."""
     with conference_write(registration.conference_id):
         registration = _reload(registration)
+        before = {name: getattr(registration, name) for name in DETAIL_FIELDS}
+        before["answers"] = _answer_values(registration)
         registration.full_name = data.full_name
         registration.affiliation = data.affiliation
         registration.country = data.country
         _set_answers(registration, _known_answers(registration.conference_id, data.answers))
         db.session.flush()
+        after = {name: getattr(registration, name) for name in DETAIL_FIELDS}
+        after["answers"] = _answer_values(registration)
+        changed = [name for name in after if before[name] != after[name]]
+        if changed:
+            audit.log(
+                actor,
+                "registration.updated",
+                registration,
+                conference_id=registration.conference_id,
+                summary=registration.full_name,
+                after={"changed": changed},
+            )
         return registration
+
+
+def _answer_values(registration: Registration) -> dict[int, object]:
+    return {answer.question_id: answer.value for answer in registration.answers}
 
 
 def _known_answers(conference_id: int, answers: Mapping[int, object]) -> dict[int, object]:
@@ -697,21 +828,23 @@ def _iso(instant) -> str | None:
     return instant.isoformat() if instant is not None else None
 
 
-def erase_personal_data(registration: Registration) -> None:
+def erase_personal_data(actor: audit.Actor, registration: Registration) -> None:
     """Erase the attendee (EU right to erasure). An active registration is cancelled first,
     its seats going to the next in line; what stays is an anonymous row with its status and
     timestamps, so counts remain right. No further e-mail is sent to them, and the
-    management link stops working."""
+    management link stops working. The audit log keeps that it happened, under the
+    registration's number only: its earlier entries lose the name too."""
     with conference_write(registration.conference_id) as conference:
         registration = _reload(registration)
         now = utcnow()
-        held_seat = registration.status == "confirmed"
+        before = registration.status
         if registration.status != "cancelled":
             registration.status = "cancelled"
             registration.cancelled_at = now
         _drop_all_signups(registration)
-        if held_seat and conference.registration_state(now) != "past":
-            promote_waiting(conference)
+        promoted = []
+        if before == "confirmed" and conference.registration_state(now) != "past":
+            promoted = promote_waiting(conference)
         registration.email = None
         registration.full_name = ""
         registration.affiliation = ""
@@ -720,6 +853,22 @@ def erase_personal_data(registration: Registration) -> None:
         registration.token_hash = hash_token(new_token())  # a secret nobody holds
         registration.erased_at = now
         _erase_messages(registration.id)
+        anonymous = f"registration #{registration.id}"
+        db.session.execute(
+            sa.update(AuditEntry)
+            .where(AuditEntry.object_type == "registration")
+            .where(AuditEntry.object_id == registration.id)
+            .values(summary=anonymous)
+        )
+        audit.log(
+            actor,
+            "registration.erased",
+            registration,
+            conference_id=conference.id,
+            summary=_with_promoted(anonymous, promoted),
+            before={"status": before},
+            after={"status": "cancelled"},
+        )
 
 
 def _erase_messages(registration_id: int) -> None:

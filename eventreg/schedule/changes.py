@@ -1,112 +1,801 @@
-"""Organizers' changes to sessions: the one path the workspace forms and the organizer API share.
+"""A change to a session, as a value: what it changes, what stands in its way, whom it tells.
 
-Each operation calls the schedule services (which lock, check conflicts, notify attendees
-and speakers, and commit), applies a capacity change through the registration services
-(which promote from the session's waiting list), and then records the audit entry.
+Planning only reads. :func:`plan_create`, :func:`plan_update` and :func:`plan_cancel` take a
+session (none for a new one) and the proposed :class:`SessionFields` and return a
+:class:`SessionPlan`: each change as "before → after" on the conference's clock, what
+refuses it, and every message it would send. The organizer's preview shows a plan;
+:mod:`eventreg.schedule.services` applies one, planning again under the conference's lock so
+that a preview read a minute earlier can never apply an outdated change.
+
+Every rule about a session's own fields is checked here, once: the title, the times (both
+or neither, with a zone, the end after the start, within the conference's days), "a
+scheduled session cannot be unscheduled", "a cancelled session cannot change", the seats
+(``check_capacity``), and the clashes (a room or a speaker in two sessions at once).
 """
 
-from dataclasses import dataclass, field
+import enum
+from bisect import bisect_left, insort
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
-from eventreg.conferences.models import Conference, Talk
-from eventreg.core import audit
+from eventreg.conferences.models import TALK_KINDS, Conference, Room, Speaker, Talk, Track
+from eventreg.conferences.rules import check_capacity
+from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
-from eventreg.registration import services as registration_services
-from eventreg.schedule import services as schedule
+from eventreg.core.timeutil import format_clock_range, format_day, format_day_short, local_instant
+from eventreg.invites.events import DEFAULT_DAY_END, DEFAULT_DAY_START, conference_window
+from eventreg.registration.models import Registration, SessionSignup
+from eventreg.schedule import conflicts
 
-# What the audit log keeps of a session, before and after each change.
-SESSION_AUDIT_FIELDS = (
-    "title",
-    "abstract",
-    "kind",
-    "track_id",
-    "room_id",
-    "start_at",
-    "end_at",
-    "capacity",
-    "status",
-)
+TITLE_MAX = 250
+ABSTRACT_MAX = 20000
 
-# A capacity argument that was not given (None means "no limit").
-UNCHANGED = object()
+KIND_LABELS = {
+    "talk": _l("Talk"),
+    "keynote": _l("Keynote"),
+    "panel": _l("Panel"),
+    "workshop": _l("Workshop"),
+    "break": _l("Break"),
+}
+
+# How the preview names each field that changes.
+LABELS = {
+    "time": _l("Time"),
+    "room": _l("Room"),
+    "title": _l("Title"),
+    "speakers": _l("Speakers"),
+    "abstract": _l("Abstract"),
+    "kind": _l("Kind"),
+    "track": _l("Track"),
+    "capacity": _l("Seats"),
+    "status": _l("Status"),
+}
+
+# What a calendar shows of a session: changing one of these sends updates and raises the
+# session's revision (its iCalendar SEQUENCE). Speakers count as well: they get invites.
+CALENDAR_FIELDS = frozenset({"time", "room", "title", "speakers", "status"})
+# Where the session is: a change of one of these is checked against the other sessions.
+PLACEMENT_FIELDS = frozenset({"time", "room", "speakers"})
+# How the update mail names each calendar change (see schedule.notifications.CHANGE_LABELS).
+_MAIL_CHANGES = {"time": "time", "room": "room", "title": "details", "speakers": "speakers"}
 
 
-@dataclass
-class SessionSaved:
-    talk: Talk
-    notified: int  # people sent an updated invitation
-    promoted: list = field(default_factory=list)  # sign-ups moved off the waiting list
+class _Unchanged(enum.Enum):
+    UNCHANGED = "unchanged"
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
 
 
-def snapshot(talk: Talk) -> dict:
-    values = audit.snapshot(talk, SESSION_AUDIT_FIELDS)
-    values["speaker_ids"] = sorted(speaker.id for speaker in talk.speakers)
-    return values
+# A field the proposal leaves as it is (for a new session: its default).
+UNCHANGED = _Unchanged.UNCHANGED
 
 
-def create_session(actor, conference: Conference, **fields) -> Talk:
-    """Add a session (``schedule.create_talk`` fields); raises ``ScheduleError``."""
-    talk = schedule.create_talk(conference, **fields)
-    audit.log(
-        actor,
-        "session.created",
-        talk,
-        conference_id=conference.id,
-        summary=talk.title,
-        after=snapshot(talk),
+@dataclass(frozen=True)
+class SessionFields:
+    """The values proposed for a session; fields left ``UNCHANGED`` keep theirs.
+
+    Values arrive as the front-ends parsed them and are checked by the planner, which
+    answers with a message per field rather than an exception.
+    """
+
+    title: object = UNCHANGED
+    abstract: object = UNCHANGED
+    kind: object = UNCHANGED
+    track_id: object = UNCHANGED
+    room_id: object = UNCHANGED
+    speaker_ids: object = UNCHANGED
+    start_at: object = UNCHANGED
+    end_at: object = UNCHANGED
+    capacity: object = UNCHANGED
+
+    def given(self) -> dict[str, object]:
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) is not UNCHANGED
+        }
+
+
+@dataclass(frozen=True)
+class SessionValues:
+    """A session's own fields, as stored."""
+
+    title: str = ""
+    abstract: str = ""
+    kind: str = "talk"
+    track_id: int | None = None
+    room_id: int | None = None
+    speaker_ids: frozenset[int] = frozenset()
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    capacity: int | None = None
+    status: str = "scheduled"
+
+    @property
+    def scheduled(self) -> bool:
+        return self.start_at is not None and self.status == "scheduled"
+
+
+def values_of(talk: Talk) -> SessionValues:
+    return SessionValues(
+        title=talk.title,
+        abstract=talk.abstract or "",
+        kind=talk.kind,
+        track_id=talk.track_id,
+        room_id=talk.room_id,
+        speaker_ids=frozenset(speaker.id for speaker in talk.speakers),
+        start_at=talk.start_at,
+        end_at=talk.end_at,
+        capacity=talk.capacity,
+        status=talk.status,
     )
-    db.session.commit()
-    return talk
 
 
-def update_session(
-    actor, conference: Conference, talk: Talk, changes: dict, capacity=UNCHANGED
-) -> SessionSaved:
-    """Apply ``changes`` (``schedule.update_talk`` keywords) and a new capacity if given."""
+@dataclass(frozen=True)
+class Change:
+    """One thing that changes, in words: ``label``: ``before`` → ``after``."""
+
+    field: str  # time, room, title, abstract, speakers, kind, track, capacity, status
+    before: str
+    after: str
+
+    @property
+    def label(self) -> str:
+        return str(LABELS[self.field])
+
+    @property
+    def notifies(self) -> bool:
+        return self.field in CALENDAR_FIELDS
+
+    def __str__(self) -> str:
+        return f"{self.before} → {self.after}"
+
+
+# Who a notice goes to.
+SPEAKER, SEAT_HOLDER, ATTENDEE = "speaker", "seat holder", "attendee"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message the change sends: ``kind`` names the schedule notification."""
+
+    kind: str  # session_updated, session_cancelled, speaker_invited, speaker_removed,
+    # conference_updated
+    email: str  # lower-cased
+    name: str
+    role: str  # SPEAKER, SEAT_HOLDER (of the session) or ATTENDEE (of the conference)
+    speaker_id: int | None = None
+    registration_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """What applying a proposal would do; made by reading only."""
+
+    action: str  # create, update or cancel
+    conference_id: int
+    talk_id: int | None
+    before: SessionValues | None  # None for a new session
+    after: SessionValues
+    changes: tuple[Change, ...] = ()
+    # What refuses the proposal, by field ("" for the proposal as a whole).
+    errors: Mapping[str, str] = field(default_factory=dict)
+    # Whether the refusal comes from the state of other data (a Conflict) rather than
+    # from the input itself.
+    conflict: bool = False
+    # Clashes of the resulting place in the schedule. They refuse the proposal only when
+    # it moves the session (or adds it); an edit that leaves the session where it is
+    # saves, and the schedule overview keeps showing what it still clashes with.
+    clashes: Mapping[str, str] = field(default_factory=dict)
+    notices: tuple[Notice, ...] = ()
+    # The conference's own event moves (its first or last session changes).
+    span_moves: bool = False
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.errors)
+
+    def refusal(self) -> Invalid | None:
+        """The refusal to raise, or None when the plan can be applied."""
+        if not self.errors:
+            return None
+        return (Conflict if self.conflict else Invalid)(dict(self.errors))
+
+    def changed(self, name: str) -> bool:
+        return any(change.field == name for change in self.changes)
+
+    @property
+    def calendar_changed(self) -> bool:
+        return any(change.notifies for change in self.changes)
+
+    @property
+    def mail_changes(self) -> list[str]:
+        """How the update mail names the changes: time, room, details, speakers."""
+        named = {_MAIL_CHANGES[c.field] for c in self.changes if c.field in _MAIL_CHANGES}
+        return [name for name in ("time", "room", "details", "speakers") if name in named]
+
+    @property
+    def recipients(self) -> frozenset[str]:
+        return frozenset(notice.email for notice in self.notices)
+
+    @property
+    def notified(self) -> int:
+        """How many people are told (each address once, whatever it is sent)."""
+        return len(self.recipients)
+
+    @property
+    def speakers_told(self) -> list[str]:
+        return sorted({n.name for n in self.notices if n.role == SPEAKER})
+
+    @property
+    def seat_holders_told(self) -> int:
+        return len({n.email for n in self.notices if n.role == SEAT_HOLDER})
+
+    @property
+    def attendees_told(self) -> int:
+        """Attendees told that the conference's own times change."""
+        return len({n.email for n in self.notices if n.role == ATTENDEE})
+
+
+# --- planning ---------------------------------------------------------------------------
+
+
+def plan_create(
+    conference: Conference,
+    proposal: SessionFields,
+    *,
+    notify: bool = True,
+    facts: "ConferenceFacts | None" = None,
+) -> SessionPlan:
+    """A new session. Without ``notify`` the plan tells nobody (bulk loading, before
+    anyone holds a seat); every rule is checked all the same. Plans of many new sessions
+    share one ``facts`` (see :class:`ConferenceFacts`)."""
+    return _plan("create", conference, None, proposal, notify=notify, facts=facts)
+
+
+def plan_update(talk: Talk, proposal: SessionFields) -> SessionPlan:
+    conference = talk.conference
     if talk.cancelled:
-        raise schedule.ScheduleError(_("A cancelled session cannot be changed."))
-    talk_id = talk.id
-    before = snapshot(talk)
-    notified = schedule.update_talk(talk, **changes) if changes else 0
-    promoted = []
-    if capacity is not UNCHANGED and capacity != before["capacity"]:
-        promoted = registration_services.set_talk_capacity(db.session.get(Talk, talk_id), capacity)
-    talk = db.session.get(Talk, talk_id)
-    db.session.refresh(talk)
-    old, new = audit.changed(before, snapshot(talk))
-    if old or new:
-        summary = talk.title
-        if promoted:
-            summary += " — " + _("%(n)d promoted from the waiting list", n=len(promoted))
-        audit.log(
-            actor,
-            "session.updated",
-            talk,
-            conference_id=conference.id,
-            summary=summary,
-            before=old,
-            after=new,
+        before = values_of(talk)
+        return SessionPlan(
+            "update",
+            conference.id,
+            talk.id,
+            before,
+            before,
+            errors={"": _("A cancelled session cannot be changed.")},
+            conflict=True,
         )
-        db.session.commit()
-    return SessionSaved(talk, notified, promoted)
+    return _plan("update", conference, talk, proposal, notify=True, facts=None)
 
 
-def cancel_session(actor, conference: Conference, talk: Talk) -> int:
-    """Cancel the session; returns how many people were notified (0 if already cancelled)."""
+def plan_cancel(talk: Talk) -> SessionPlan:
+    """Cancelling: speakers and seat holders get a cancellation. Cancelling a cancelled
+    session plans nothing."""
+    conference = talk.conference
+    before = values_of(talk)
     if talk.cancelled:
-        return 0
-    talk_id = talk.id
-    notified = schedule.cancel_talk(talk)
-    talk = db.session.get(Talk, talk_id)
-    audit.log(
-        actor,
-        "session.cancelled",
-        talk,
-        conference_id=conference.id,
-        summary=talk.title,
-        before={"status": "scheduled"},
-        after={"status": talk.status},
+        return SessionPlan("cancel", conference.id, talk.id, before, before)
+    after = replace(before, status="cancelled")
+    change = Change("status", _("Scheduled"), _("Cancelled"))
+    facts = ConferenceFacts(conference)
+    notices: list[Notice] = []
+    if before.start_at is not None:
+        speakers = facts.speakers(before.speaker_ids)
+        notices += [_speaker_notice("session_cancelled", s) for s in speakers if s.email]
+        taken = {s.email.lower() for s in speakers if s.email}
+        notices += _seat_holder_notices(talk.id, "session_cancelled", taken)
+    span_moves = before.start_at is not None and _span_moves(conference, talk.id, after)
+    if span_moves:
+        notices += _span_notices(conference)
+    return SessionPlan(
+        "cancel",
+        conference.id,
+        talk.id,
+        before,
+        after,
+        changes=(change,),
+        notices=tuple(notices),
+        span_moves=span_moves,
     )
-    db.session.commit()
-    return notified
+
+
+def _plan(
+    action: str,
+    conference: Conference,
+    talk: Talk | None,
+    proposal: SessionFields,
+    *,
+    notify: bool,
+    facts: "ConferenceFacts | None",
+) -> SessionPlan:
+    facts = facts or ConferenceFacts(conference)
+    before = values_of(talk) if talk is not None else None
+    after, errors = _proposed(facts, before, proposal)
+    talk_id = talk.id if talk is not None else None
+    if errors:
+        return SessionPlan(action, conference.id, talk_id, before, after, errors=errors)
+    changes = tuple(_changes(facts, before, after))
+    clashes = _clashes(facts, talk_id, after) if after.scheduled else {}
+    moves = before is None or any(change.field in PLACEMENT_FIELDS for change in changes)
+    if clashes and moves:
+        return SessionPlan(
+            action,
+            conference.id,
+            talk_id,
+            before,
+            after,
+            changes,
+            errors=clashes,
+            conflict=True,
+            clashes=clashes,
+        )
+    notices: list[Notice] = []
+    span_moves = False
+    if notify and any(change.notifies for change in changes):
+        notices = _session_notices(facts, talk_id, before, after)
+        timed = after.start_at is not None or (before is not None and before.start_at is not None)
+        span_moves = timed and _span_moves(conference, talk_id, after)
+        if span_moves:
+            notices += _span_notices(conference)
+    return SessionPlan(
+        action,
+        conference.id,
+        talk_id,
+        before,
+        after,
+        changes,
+        clashes=clashes,
+        notices=tuple(notices),
+        span_moves=span_moves,
+    )
+
+
+def _proposed(
+    facts: "ConferenceFacts", before: SessionValues | None, proposal: SessionFields
+) -> tuple[SessionValues, dict[str, str]]:
+    """The session's values once the proposal is applied, and what is wrong with them."""
+    given = proposal.given()
+    current = before or SessionValues()
+    errors: dict[str, str] = {}
+    values: dict[str, object] = {}
+
+    if "title" in given or before is None:
+        title = given.get("title", "")
+        title = title.strip() if isinstance(title, str) else ""
+        if not title:
+            errors["title"] = _("A session needs a title.")
+        elif len(title) > TITLE_MAX:
+            errors["title"] = _(
+                "The title is too long (at most %(max)d characters).", max=TITLE_MAX
+            )
+        values["title"] = title
+    if "abstract" in given:
+        abstract = given["abstract"]
+        if not isinstance(abstract, str):
+            errors["abstract"] = _("The abstract must be text.")
+        elif len(abstract) > ABSTRACT_MAX:
+            errors["abstract"] = _(
+                "The abstract is too long (at most %(max)d characters).", max=ABSTRACT_MAX
+            )
+        else:
+            values["abstract"] = abstract
+    if "kind" in given:
+        if given["kind"] not in TALK_KINDS:
+            errors["kind"] = _("Unknown kind of session.")
+        else:
+            values["kind"] = given["kind"]
+    if "track_id" in given:
+        track_id = given["track_id"]
+        if track_id is not None and facts.track(track_id) is None:
+            errors["track_id"] = _("This conference has no track %(id)s.", id=track_id)
+        else:
+            values["track_id"] = track_id
+    if "room_id" in given:
+        room_id = given["room_id"]
+        if room_id is not None and facts.room(room_id) is None:
+            errors["room_id"] = _("This conference has no room %(id)s.", id=room_id)
+        else:
+            values["room_id"] = room_id
+    if "speaker_ids" in given:
+        wanted = _ids(given["speaker_ids"])
+        missing = sorted(wanted - {speaker.id for speaker in facts.speakers(wanted)}, key=str)
+        if missing:
+            errors["speaker_ids"] = _(
+                "This conference has no speaker %(ids)s.", ids=", ".join(map(str, missing))
+            )
+        else:
+            values["speaker_ids"] = frozenset(wanted)
+    if "capacity" in given:
+        try:
+            values["capacity"] = check_capacity(given["capacity"])
+        except Invalid as refused:
+            errors.update(refused.errors)
+    errors.update(_check_times(current, given, values))
+    return replace(current, **values), errors
+
+
+def _check_times(current: SessionValues, given: dict, values: dict) -> dict:
+    if "start_at" not in given and "end_at" not in given:
+        return {}
+    start, end = given.get("start_at", UNCHANGED), given.get("end_at", UNCHANGED)
+    both = _("A new time needs both a start and an end.")
+    if start is UNCHANGED or (start is None and end is not None):
+        return {"start_at": both}
+    if end is UNCHANGED or (end is None and start is not None):
+        return {"end_at": both}
+    if start is None:  # and end is None: no time
+        if current.start_at is not None:
+            return {
+                "start_at": _(
+                    "A scheduled session cannot be taken off the schedule; cancel it instead."
+                )
+            }
+        values["start_at"] = values["end_at"] = None
+        return {}
+    if not isinstance(start, datetime) or not isinstance(end, datetime):
+        return {"start_at": _("Give the times as dates with a time of day.")}
+    if start.utcoffset() is None or end.utcoffset() is None:
+        return {"start_at": _("Times must include their time zone.")}
+    if end <= start:
+        return {"end_at": _("A session must end after it starts.")}
+    values["start_at"], values["end_at"] = start, end
+    return {}
+
+
+def _outside_dates(conference: Conference, after: SessionValues) -> str | None:
+    if not conflicts.outside_dates(
+        after.start_at, after.end_at, conference.start_date, conference.end_date, conference.tz
+    ):
+        return None
+    return _(
+        "“%(title)s” must take place during the conference, from %(first)s to %(last)s.",
+        title=after.title,
+        first=format_day(conference.start_date),
+        last=format_day(conference.end_date),
+    )
+
+
+def _ids(value: object) -> frozenset:
+    """The ids given, as a set; what is not a collection of ids is one (unknown) id."""
+    try:
+        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+            return frozenset({value})
+        return frozenset(value)
+    except TypeError:  # unhashable
+        return frozenset({repr(value)})
+
+
+def _clashes(facts: "ConferenceFacts", talk_id: int | None, after: SessionValues) -> dict[str, str]:
+    """Outside the conference's days, or another session in the same room or with one of
+    the same speakers at that time."""
+    outside = _outside_dates(facts.conference, after)
+    if outside:
+        return {"start_at": outside}
+    slot = conflicts.Slot(
+        talk_id, after.title, after.start_at, after.end_at, after.room_id, after.speaker_ids
+    )
+    tz = facts.conference.tz
+    found: dict[str, list[str]] = {}
+    for clash in conflicts.clashes_with(slot, facts.overlapping(talk_id, after)):
+        when = format_clock_range(clash.other.start, clash.other.end, tz)
+        if clash.kind == "room":
+            message = _(
+                "%(room)s is already taken at that time by “%(other)s” (%(when)s).",
+                room=facts.room(after.room_id).name,
+                other=clash.other.title,
+                when=when,
+            )
+            found.setdefault("room_id", []).append(message)
+        else:
+            names = ", ".join(s.name for s in facts.speakers(clash.speaker_ids))
+            message = _(
+                "%(speakers)s would be in two places at once: also in “%(other)s” (%(when)s).",
+                speakers=names,
+                other=clash.other.title,
+                when=when,
+            )
+            found.setdefault("speaker_ids", []).append(message)
+    return {name: " ".join(messages) for name, messages in found.items()}
+
+
+# --- the changes, in words ----------------------------------------------------------------
+
+
+def _changes(facts: "ConferenceFacts", before: SessionValues | None, after: SessionValues):
+    """Each field that differs, as the conference's organizers read it. A new session lists
+    what it is given (each from "—")."""
+    if before is None:
+        for change in _changes(facts, SessionValues(), after):
+            yield replace(change, before="—")
+        return
+    old = before
+    tz = facts.conference.tz
+    if (old.start_at, old.end_at) != (after.start_at, after.end_at):
+        same_day = (
+            old.start_at is not None
+            and after.start_at is not None
+            and old.start_at.astimezone(tz).date() == after.start_at.astimezone(tz).date()
+        )
+        yield Change(
+            "time",
+            _when(old.start_at, old.end_at, tz, with_day=not same_day),
+            _when(after.start_at, after.end_at, tz, with_day=not same_day),
+        )
+    if old.room_id != after.room_id:
+        yield Change("room", facts.room_name(old.room_id), facts.room_name(after.room_id))
+    if old.title != after.title:
+        yield Change("title", _quoted(old.title), _quoted(after.title))
+    if old.speaker_ids != after.speaker_ids:
+        yield Change(
+            "speakers",
+            facts.speaker_names(old.speaker_ids),
+            facts.speaker_names(after.speaker_ids),
+        )
+    if old.abstract != after.abstract:
+        yield Change("abstract", _excerpt(old.abstract), _excerpt(after.abstract))
+    if old.kind != after.kind:
+        yield Change("kind", str(KIND_LABELS[old.kind]), str(KIND_LABELS[after.kind]))
+    if old.track_id != after.track_id:
+        yield Change(
+            "track",
+            facts.track_name(old.track_id),
+            facts.track_name(after.track_id),
+        )
+    if old.capacity != after.capacity:
+        yield Change("capacity", _seats(old.capacity), _seats(after.capacity))
+
+
+def _when(start, end, tz, *, with_day: bool) -> str:
+    if start is None:
+        return _("Not scheduled")
+    clocks = f"{start.astimezone(tz):%H:%M}–{end.astimezone(tz):%H:%M}"
+    if not with_day:
+        return clocks
+    return f"{format_day_short(start.astimezone(tz).date())} {clocks}"
+
+
+def _quoted(title: str) -> str:
+    return f"“{title}”" if title else "—"
+
+
+def _excerpt(text: str, length: int = 60) -> str:
+    text = " ".join(text.split())
+    if not text:
+        return "—"
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def _seats(capacity: int | None) -> str:
+    return _("No limit") if capacity is None else str(capacity)
+
+
+# --- whom it reaches ----------------------------------------------------------------------
+
+
+def _speaker_notice(kind: str, speaker: Speaker) -> Notice:
+    return Notice(kind, speaker.email.lower(), speaker.name, SPEAKER, speaker_id=speaker.id)
+
+
+def _session_notices(
+    facts: "ConferenceFacts",
+    talk_id: int | None,
+    before: SessionValues | None,
+    after: SessionValues,
+) -> list[Notice]:
+    """Speakers and seat holders of a session that (still) has a time."""
+    if after.start_at is None:
+        return []
+    if before is None:  # a new session: its speakers are invited; nobody holds a seat yet
+        return [
+            _speaker_notice("speaker_invited", s)
+            for s in facts.speakers(after.speaker_ids)
+            if s.email
+        ]
+    notices = []
+    everyone = facts.speakers(before.speaker_ids | after.speaker_ids)
+    for speaker in everyone:
+        if not speaker.email:
+            continue
+        if speaker.id not in after.speaker_ids:
+            notices.append(_speaker_notice("speaker_removed", speaker))
+        elif speaker.id in before.speaker_ids:
+            notices.append(_speaker_notice("session_updated", speaker))
+        else:
+            notices.append(_speaker_notice("speaker_invited", speaker))
+    # A speaker who also registered gets the speaker's message only.
+    taken = {speaker.email.lower() for speaker in everyone if speaker.email}
+    return notices + _seat_holder_notices(talk_id, "session_updated", taken)
+
+
+def _seat_holder_notices(talk_id: int, kind: str, skip: set[str]) -> list[Notice]:
+    """Attendees whose calendars hold the session: a confirmed seat, an address, and a
+    registration that is not cancelled."""
+    rows = db.session.execute(
+        sa.select(Registration.id, Registration.email, Registration.full_name)
+        .join(SessionSignup, SessionSignup.registration_id == Registration.id)
+        .where(
+            SessionSignup.talk_id == talk_id,
+            SessionSignup.status == "confirmed",
+            Registration.status != "cancelled",
+            Registration.email.is_not(None),
+        )
+        .order_by(Registration.id)
+    )
+    return [
+        Notice(kind, email.lower(), name, SEAT_HOLDER, registration_id=registration_id)
+        for registration_id, email, name in rows
+        if email.lower() not in skip
+    ]
+
+
+def _span_moves(conference: Conference, talk_id: int | None, after: SessionValues) -> bool:
+    return _window_after(conference, talk_id, after) != conference_window(conference)
+
+
+def _span_notices(conference: Conference) -> list[Notice]:
+    """The conference's own event moves with its first or last session: every confirmed
+    attendee gets its update."""
+    rows = db.session.execute(
+        sa.select(Registration.id, Registration.email, Registration.full_name)
+        .where(
+            Registration.conference_id == conference.id,
+            Registration.status == "confirmed",
+            Registration.email.is_not(None),
+        )
+        .order_by(Registration.id)
+    )
+    return [
+        Notice("conference_updated", email.lower(), name, ATTENDEE, registration_id=rid)
+        for rid, email, name in rows
+    ]
+
+
+def _window_after(conference: Conference, talk_id: int | None, after: SessionValues):
+    """The conference's span (see ``invites.events.conference_window``) once the session
+    has ``after``'s time and status."""
+    query = sa.select(sa.func.min(Talk.start_at), sa.func.max(Talk.end_at)).where(
+        Talk.conference_id == conference.id,
+        Talk.start_at.is_not(None),
+        Talk.status == "scheduled",
+    )
+    if talk_id is not None:
+        query = query.where(Talk.id != talk_id)
+    first, last = db.session.execute(query).one()
+    if after.scheduled:
+        first = after.start_at if first is None else min(first, after.start_at)
+        last = after.end_at if last is None else max(last, after.end_at)
+    if first is None:
+        tz = conference.tz
+        return (
+            local_instant(conference.start_date, DEFAULT_DAY_START, tz),
+            local_instant(conference.end_date, DEFAULT_DAY_END, tz),
+        )
+    return first, last
+
+
+class ConferenceFacts:
+    """What plans look up about a conference: its rooms and tracks (loaded once), its
+    speakers (as asked for), and the sessions a new time could clash with.
+
+    Plans of many new sessions in one transaction share one, with ``in_memory`` set: the
+    scheduled sessions are then read once and each planned session is added with
+    :meth:`add`, instead of one query per plan.
+    """
+
+    def __init__(self, conference: Conference, *, in_memory: bool = False):
+        self.conference = conference
+        self._rooms: dict[int, Room] | None = None
+        self._tracks: dict[int, Track] | None = None
+        self._speakers: dict[int, Speaker] = {}
+        self._slots: list[conflicts.Slot] | None = None
+        self._longest = timedelta(0)
+        if in_memory:
+            self._speakers = {s.id: s for s in self._of_conference(Speaker)}
+            self._slots = []
+            for slot in self._query_slots(None, None):
+                self._remember(slot)
+
+    def room(self, room_id) -> Room | None:
+        if self._rooms is None:
+            self._rooms = {r.id: r for r in self._of_conference(Room)}
+        return self._rooms.get(room_id) if _is_row_id(room_id) else None
+
+    def track(self, track_id) -> Track | None:
+        if self._tracks is None:
+            self._tracks = {t.id: t for t in self._of_conference(Track)}
+        return self._tracks.get(track_id) if _is_row_id(track_id) else None
+
+    def speakers(self, ids) -> list[Speaker]:
+        """This conference's speakers among ``ids``, by name; ids that are not are left out."""
+        wanted = {i for i in ids if _is_row_id(i)} - self._speakers.keys()
+        if wanted:
+            for speaker in self._of_conference(Speaker, Speaker.id.in_(wanted)):
+                self._speakers[speaker.id] = speaker
+        found = [self._speakers[i] for i in ids if i in self._speakers]
+        return sorted(found, key=lambda speaker: (speaker.name, speaker.id))
+
+    def room_name(self, room_id) -> str:
+        if room_id is None:
+            return _("No room")
+        room = self.room(room_id)
+        return room.name if room is not None else "—"
+
+    def track_name(self, track_id) -> str:
+        if track_id is None:
+            return _("No track")
+        track = self.track(track_id)
+        return track.name if track is not None else "—"
+
+    def speaker_names(self, ids) -> str:
+        return ", ".join(speaker.name for speaker in self.speakers(ids)) or "—"
+
+    def overlapping(self, talk_id: int | None, after: SessionValues) -> list[conflicts.Slot]:
+        """Live scheduled sessions, other than ``talk_id``, whose time overlaps ``after``'s."""
+        if self._slots is None:
+            return self._query_slots(talk_id, after)
+        starts = [slot.start for slot in self._slots]
+        first = bisect_left(starts, after.start_at - self._longest)
+        last = bisect_left(starts, after.end_at)
+        return [
+            slot
+            for slot in self._slots[first:last]
+            if slot.end > after.start_at and (slot.id is None or slot.id != talk_id)
+        ]
+
+    def add(self, plan: "SessionPlan") -> None:
+        """Count a planned new session in (``in_memory`` only)."""
+        after = plan.after
+        if self._slots is not None and after.scheduled:
+            self._remember(
+                conflicts.Slot(
+                    None,
+                    after.title,
+                    after.start_at,
+                    after.end_at,
+                    after.room_id,
+                    after.speaker_ids,
+                )
+            )
+
+    def _remember(self, slot: conflicts.Slot) -> None:
+        insort(self._slots, slot, key=lambda s: s.start)
+        self._longest = max(self._longest, slot.end - slot.start)
+
+    def _of_conference(self, model, *criteria):
+        return db.session.scalars(
+            sa.select(model).where(model.conference_id == self.conference.id, *criteria)
+        ).all()
+
+    def _query_slots(self, talk_id, after: SessionValues | None) -> list[conflicts.Slot]:
+        query = (
+            sa.select(Talk)
+            .where(
+                Talk.conference_id == self.conference.id,
+                Talk.status == "scheduled",
+                Talk.start_at.is_not(None),
+            )
+            .options(selectinload(Talk.speakers))
+            .order_by(Talk.start_at, Talk.id)
+        )
+        if after is not None:
+            query = query.where(Talk.start_at < after.end_at, Talk.end_at > after.start_at)
+        if talk_id is not None:
+            query = query.where(Talk.id != talk_id)
+        return [
+            conflicts.Slot(
+                t.id, t.title, t.start_at, t.end_at, t.room_id, frozenset(s.id for s in t.speakers)
+            )
+            for t in db.session.scalars(query)
+        ]
+
+
+def _is_row_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 2**31 - 1

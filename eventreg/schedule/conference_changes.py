@@ -17,10 +17,12 @@ from eventreg.conferences.services import (
     clean_conference,
     copy_row,
     field_values,
+    insert_or_refuse,
     shift_instant,
     slug_taken,
 )
 from eventreg.core import audit
+from eventreg.core.db import write_transaction
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
 from eventreg.registration import services as registration
@@ -30,32 +32,33 @@ from eventreg.registration.questions import QUESTION_FIELDS
 
 def update_conference(actor: User, conference: Conference, **values) -> Conference:
     """Change a conference's details. A new capacity takes effect at once: raising it gives
-    the freed seats to the waiting list in the same transaction."""
-    values = clean_conference(values, existing=conference)
-    before = audit.snapshot(conference, CONFERENCE_FIELDS)
-    try:
-        with registration.conference_write(conference.id) as locked:
-            for field, value in values.items():
-                setattr(locked, field, value)
-            db.session.flush()
-            promoted = registration.promote_waiting(locked)
-            old, new = audit.changed(before, audit.snapshot(locked, CONFERENCE_FIELDS))
-            if new:
-                summary = locked.title
-                if promoted:
-                    summary += " — " + _("%(n)d promoted from the waiting list", n=len(promoted))
-                audit.log(
-                    actor,
-                    "conference.updated",
-                    locked,
-                    conference_id=locked.id,
-                    summary=summary,
-                    before=old,
-                    after=new,
-                )
-    except IntegrityError:
-        raise slug_taken(values["slug"]) from None
-    return locked
+    the freed seats to the waiting list in the same transaction, audited with the change."""
+    with registration.conference_write(conference.id) as locked:
+        values = clean_conference(values, existing=locked)
+        before = audit.snapshot(locked, CONFERENCE_FIELDS)
+        try:
+            with db.session.begin_nested():
+                for field, value in values.items():
+                    setattr(locked, field, value)
+                db.session.flush()
+        except IntegrityError:
+            raise slug_taken(values["slug"]) from None
+        promoted = registration.promote_waiting(locked)
+        old, new = audit.changed(before, audit.snapshot(locked, CONFERENCE_FIELDS))
+        if new:
+            summary = locked.title
+            if promoted:
+                summary += " — " + _("%(n)d promoted from the waiting list", n=len(promoted))
+            audit.log(
+                actor,
+                "conference.updated",
+                locked,
+                conference_id=locked.id,
+                summary=summary,
+                before=old,
+                after=new,
+            )
+        return locked
 
 
 def duplicate_conference(
@@ -67,60 +70,58 @@ def duplicate_conference(
     along, except that the person copying becomes an organizer of the copy."""
     if not isinstance(start_date, date):
         raise Invalid({"start_date": _("Give the first day of the new conference.")})
-    shift = start_date - source.start_date
-    tz = source.tz
-    values = field_values(source, CONFERENCE_FIELDS)
-    values.update(
-        title=title,
-        slug=slug,
-        start_date=start_date,
-        end_date=source.end_date + shift,
-        registration_opens_at=shift_instant(source.registration_opens_at, shift, tz),
-        registration_closes_at=shift_instant(source.registration_closes_at, shift, tz),
-    )
-    cleaned = clean_conference(values, existing=None)
-    copy = Conference(published=False, **cleaned)
-    db.session.add(copy)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise slug_taken(cleaned["slug"]) from None
-
-    rooms = {room.id: copy_row(room, copy, ROOM_FIELDS) for room in source.rooms}
-    tracks = {track.id: copy_row(track, copy, TRACK_FIELDS) for track in source.tracks}
-    source_speakers = db.session.scalars(sa.select(Speaker).filter_by(conference_id=source.id))
-    speakers = {speaker.id: copy_row(speaker, copy, SPEAKER_FIELDS) for speaker in source_speakers}
-    for question in db.session.scalars(sa.select(Question).filter_by(conference_id=source.id)):
-        copy_row(question, copy, QUESTION_FIELDS)
-    talks = db.session.scalars(sa.select(Talk).filter_by(conference_id=source.id)).all()
-    for talk in talks:
-        db.session.add(
-            Talk(
-                conference=copy,
-                title=talk.title,
-                abstract=talk.abstract,
-                kind=talk.kind,
-                start_at=shift_instant(talk.start_at, shift, tz),
-                end_at=shift_instant(talk.end_at, shift, tz),
-                room=rooms.get(talk.room_id),
-                track=tracks.get(talk.track_id),
-                capacity=talk.capacity,
-                status="scheduled",
-                speakers=[speakers[speaker.id] for speaker in talk.speakers],
-            )
+    with write_transaction():
+        shift = start_date - source.start_date
+        tz = source.tz
+        values = field_values(source, CONFERENCE_FIELDS)
+        values.update(
+            title=title,
+            slug=slug,
+            start_date=start_date,
+            end_date=source.end_date + shift,
+            registration_opens_at=shift_instant(source.registration_opens_at, shift, tz),
+            registration_closes_at=shift_instant(source.registration_closes_at, shift, tz),
         )
-    if not actor.is_admin:
-        db.session.add(ConferenceRole(user_id=actor.id, conference_id=copy.id, role="organizer"))
-    db.session.flush()
-    audit.log(
-        actor,
-        "conference.duplicated",
-        copy,
-        conference_id=copy.id,
-        summary=_("Copied from “%(title)s”", title=source.title),
-        before={"source": source.slug, "source_start_date": source.start_date.isoformat()},
-        after=audit.snapshot(copy, CONFERENCE_FIELDS),
-    )
-    db.session.commit()
-    return copy
+        cleaned = clean_conference(values, existing=None)
+        copy = Conference(published=False, **cleaned)
+        insert_or_refuse(copy, lambda: slug_taken(cleaned["slug"]))
+        rooms = {room.id: copy_row(room, copy, ROOM_FIELDS) for room in source.rooms}
+        tracks = {track.id: copy_row(track, copy, TRACK_FIELDS) for track in source.tracks}
+        speakers = {
+            speaker.id: copy_row(speaker, copy, SPEAKER_FIELDS)
+            for speaker in db.session.scalars(sa.select(Speaker).filter_by(conference_id=source.id))
+        }
+        for question in db.session.scalars(sa.select(Question).filter_by(conference_id=source.id)):
+            copy_row(question, copy, QUESTION_FIELDS)
+        talks = db.session.scalars(sa.select(Talk).filter_by(conference_id=source.id)).all()
+        for talk in talks:
+            db.session.add(
+                Talk(
+                    conference=copy,
+                    title=talk.title,
+                    abstract=talk.abstract,
+                    kind=talk.kind,
+                    start_at=shift_instant(talk.start_at, shift, tz),
+                    end_at=shift_instant(talk.end_at, shift, tz),
+                    room=rooms.get(talk.room_id),
+                    track=tracks.get(talk.track_id),
+                    capacity=talk.capacity,
+                    status="scheduled",
+                    speakers=[speakers[speaker.id] for speaker in talk.speakers],
+                )
+            )
+        if not actor.is_admin:
+            db.session.add(
+                ConferenceRole(user_id=actor.id, conference_id=copy.id, role="organizer")
+            )
+        db.session.flush()
+        audit.log(
+            actor,
+            "conference.duplicated",
+            copy,
+            conference_id=copy.id,
+            summary=_("Copied from “%(title)s”", title=source.title),
+            before={"source": source.slug, "source_start_date": source.start_date.isoformat()},
+            after=audit.snapshot(copy, CONFERENCE_FIELDS),
+        )
+        return copy

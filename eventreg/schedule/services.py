@@ -1,490 +1,326 @@
-"""Changing a session: the one write path that keeps everyone's calendar in step.
+"""Creating, changing and cancelling sessions: the one write path the workspace forms, the
+organizer API, the command line and the demo loader share.
 
-Every change people's calendars show (time, room, title, abstract, speakers) raises the
-session's ``revision`` (its iCalendar SEQUENCE) and sends an update with the same UID to the
+Each action is one ``write_transaction()``: it locks the conference, plans the change again
+under that lock (see :mod:`eventreg.schedule.changes`; a preview read earlier may be stale),
+refuses what the plan refuses (``Invalid``, or ``Conflict`` naming the other session), then
+writes the change, the promotions from the session's waiting list, the messages (outbox
+rows) and the audit entry, and commits them together.
+
+A change people's calendars show (time, room, title, speakers, status) raises the session's
+``revision`` (its iCalendar SEQUENCE) and sends an update with the same UID to the
 attendees holding a seat and to the speakers; cancelling sends them METHOD:CANCEL. When the
-change moves the conference's own span (its first or last session), confirmed attendees
-get an update of the conference event as well. Each function locks the session, records
-the mail in the same transaction, commits, and returns how many people are notified.
+change moves the conference's own span, confirmed attendees get an update of the conference
+event as well. Other edits (an abstract, the kind, the track, the seats) are saved and
+audited without mailing anyone.
 """
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from eventreg.conferences.models import TALK_KINDS, Conference, Room, Speaker, Talk, Track
-from eventreg.core.db import begin_write, utcnow
+from eventreg.conferences.models import Conference, Room, Speaker, Talk
+from eventreg.core import audit
+from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.extensions import db
-from eventreg.core.timeutil import format_clock_range, format_day
-from eventreg.invites.events import conference_window
+from eventreg.invites.messages import speaker_person
+from eventreg.registration import services as registration
 from eventreg.registration.models import Registration, SessionSignup
-from eventreg.schedule import conflicts, notifications
+from eventreg.registration.notifications import attendee
+from eventreg.schedule import notifications
+from eventreg.schedule.changes import (
+    ConferenceFacts,
+    Notice,
+    SessionFields,
+    SessionPlan,
+    plan_cancel,
+    plan_create,
+    plan_update,
+)
 
-
-class ScheduleError(ValueError):
-    """A change that cannot be made; the message is meant for the organizer."""
-
-
-_UNCHANGED = object()
-
-
-class _Notified:
-    """The distinct addresses that were sent something."""
-
-    def __init__(self):
-        self.addresses: set[str] = set()
-
-    def add(self, email: str | None, sent: bool) -> None:
-        if sent and email:
-            self.addresses.add(email.lower())
-
-
-def reschedule_talk(talk: Talk, start_at: datetime, end_at: datetime) -> int:
-    return update_talk(talk, start_at=start_at, end_at=end_at)
-
-
-def move_talk(talk: Talk, room: Room | None) -> int:
-    return update_talk(talk, room=room)
-
-
-def edit_talk(talk: Talk, **changes) -> int:
-    """Title, abstract, speakers, kind or track; see :func:`update_talk`."""
-    return update_talk(talk, **changes)
-
-
-def update_talk(
-    talk: Talk,
-    *,
-    start_at=_UNCHANGED,
-    end_at=_UNCHANGED,
-    room=_UNCHANGED,
-    title=_UNCHANGED,
-    abstract=_UNCHANGED,
-    speakers=_UNCHANGED,
-    kind=_UNCHANGED,
-    track=_UNCHANGED,
-) -> int:
-    """Apply the given changes to a session and tell those whose calendars hold it."""
-    changes = dict(
-        start_at=start_at,
-        end_at=end_at,
-        room=room,
-        title=title,
-        abstract=abstract,
-        speakers=speakers,
-        kind=kind,
-        track=track,
-    )
-    notified = _apply_update(talk, **changes)
-    db.session.commit()
-    return notified
-
-
-def count_update_recipients(talk: Talk, **changes) -> int:
-    """How many people :func:`update_talk` with these changes would notify, found by making
-    the change and rolling it back: the count is exact, conflicts are refused alike, and
-    nothing is kept."""
-    try:
-        return _apply_update(talk, **{**_ALL_UNCHANGED, **changes})
-    finally:
-        db.session.rollback()
-
-
-def count_cancel_recipients(talk: Talk) -> int:
-    """How many people :func:`cancel_talk` would notify (made and rolled back, like
-    :func:`count_update_recipients`)."""
-    try:
-        return _apply_cancel(talk)
-    finally:
-        db.session.rollback()
-
-
-_ALL_UNCHANGED = dict.fromkeys(
-    ("start_at", "end_at", "room", "title", "abstract", "speakers", "kind", "track"), _UNCHANGED
+# What the audit log keeps of a session, before and after each change.
+SESSION_AUDIT_FIELDS = (
+    "title",
+    "abstract",
+    "kind",
+    "track_id",
+    "room_id",
+    "start_at",
+    "end_at",
+    "capacity",
+    "status",
 )
 
 
-def _apply_update(
-    talk: Talk, *, start_at, end_at, room, title, abstract, speakers, kind, track
-) -> int:
-    """:func:`update_talk` up to, not including, the commit; refusals roll back."""
-    try:
-        return _update_uncommitted(
-            talk,
-            start_at=start_at,
-            end_at=end_at,
-            room=room,
-            title=title,
-            abstract=abstract,
-            speakers=speakers,
-            kind=kind,
-            track=track,
-        )
-    except ScheduleError:
-        db.session.rollback()
-        raise
+@dataclass(frozen=True)
+class SessionSaved:
+    talk: Talk
+    plan: SessionPlan
+    promoted: tuple[SessionSignup, ...] = ()  # sign-ups moved off the waiting list
+
+    @property
+    def notified(self) -> int:
+        """How many people were told."""
+        return self.plan.notified
 
 
-def _update_uncommitted(
-    talk: Talk, *, start_at, end_at, room, title, abstract, speakers, kind, track
-) -> int:
+def snapshot(talk: Talk) -> dict:
+    values = audit.snapshot(talk, SESSION_AUDIT_FIELDS)
+    values["speaker_ids"] = sorted(speaker.id for speaker in talk.speakers)
+    return values
+
+
+def create_session(
+    actor: audit.Actor, conference: Conference, proposal: SessionFields
+) -> SessionSaved:
+    """Add a session, scheduled (start, end, maybe a room) or not yet (no time). A
+    scheduled session's speakers get its invite; nobody holds a seat in it yet."""
+    with write_transaction(), registration.conference_write(conference.id) as conference:
+        plan = plan_create(conference, proposal)
+        talk = _create(actor, conference, plan)
+        _send(plan, talk, conference)
+    return SessionSaved(talk, plan)
+
+
+def create_sessions(
+    actor: audit.Actor, conference: Conference, proposals: Iterable[SessionFields]
+) -> list[Talk]:
+    """Add many sessions in one transaction, as the demo and benchmark loaders do: every
+    rule is checked as for :func:`create_session` (each against the others too), each
+    session is audited, and nobody is mailed (nobody holds a seat in a new session;
+    speakers can be sent their invites afterwards with :func:`invite_speakers`). Any
+    refusal adds none of them."""
+    with write_transaction(), registration.conference_write(conference.id) as conference:
+        facts = ConferenceFacts(conference, in_memory=True)
+        plans = []
+        for proposal in proposals:
+            plan = plan_create(conference, proposal, notify=False, facts=facts)
+            _refuse(plan)
+            facts.add(plan)
+            plans.append(plan)
+        talks = [
+            _new_talk(conference, plan, facts.speakers(plan.after.speaker_ids)) for plan in plans
+        ]
+        db.session.add_all(talks)
+        db.session.flush()
+        for talk in talks:
+            _audit_created(actor, conference, talk)
+    return talks
+
+
+def update_session(actor: audit.Actor, talk: Talk, proposal: SessionFields) -> SessionSaved:
+    """Apply the proposed fields; a new capacity promotes from the session's waiting list."""
     talk_id, conference_id = talk.id, talk.conference_id
-    _check(
-        conference_id,
-        start_at=start_at,
-        end_at=end_at,
-        room=room,
-        title=title,
-        speakers=speakers,
-        kind=kind,
-        track=track,
-    )
-    room_id = room.id if isinstance(room, Room) else room
-    speaker_ids = None if speakers is _UNCHANGED else {speaker.id for speaker in speakers}
-    track_id = track.id if isinstance(track, Track) else track
-
-    begin_write()
-    _lock_conference(conference_id)
-    talk = _locked(talk_id)
-    if talk.cancelled:
-        raise ScheduleError(_l("A cancelled session cannot be changed."))
-    conference = talk.conference
-    window_before = conference_window(conference)
-
-    changes = []
-    if start_at is not _UNCHANGED and (start_at, end_at) != (talk.start_at, talk.end_at):
-        talk.start_at, talk.end_at = start_at, end_at
-        changes.append("time")
-    if room is not _UNCHANGED and room_id != talk.room_id:
-        talk.room = db.session.get(Room, room_id) if room_id is not None else None
-        changes.append("room")
-    if (title is not _UNCHANGED and title != talk.title) or (
-        abstract is not _UNCHANGED and abstract != talk.abstract
-    ):
-        talk.title = talk.title if title is _UNCHANGED else title
-        talk.abstract = talk.abstract if abstract is _UNCHANGED else abstract
-        changes.append("details")
-    old_speakers = list(talk.speakers)
-    if speaker_ids is not None and speaker_ids != {speaker.id for speaker in old_speakers}:
-        talk.speakers = db.session.scalars(
-            sa.select(Speaker).where(Speaker.id.in_(speaker_ids))
-        ).all()
-        changes.append("speakers")
-    # Kind and track are not part of any calendar: saved without telling anyone.
-    if kind is not _UNCHANGED:
-        talk.kind = kind
-    if track is not _UNCHANGED:
-        talk.track_id = track_id
-
-    if not changes:
-        return 0
-    talk.revision = (talk.revision or 0) + 1
-    db.session.flush()
-    if {"time", "room", "speakers"} & set(changes):
-        _refuse_conflicts(talk)
-
-    stamp = utcnow()
-    notified = _Notified()
-    if talk.start_at is not None:
-        current = {speaker.id for speaker in talk.speakers}
-        previous = {speaker.id for speaker in old_speakers}
-        for speaker in old_speakers:
-            if speaker.id not in current:
-                notified.add(speaker.email, notifications.speaker_removed(speaker, talk, stamp))
-        for speaker in talk.speakers:
-            if speaker.id in previous:
-                person = notifications.speaker_person(speaker)
-                sent = notifications.session_updated(person, talk, changes, stamp)
-            else:
-                sent = notifications.speaker_invited(speaker, talk, stamp)
-            notified.add(speaker.email, sent)
-        speaker_addresses = {s.email.lower() for s in talk.speakers + old_speakers if s.email}
-        for registration in _seat_holders(talk):
-            if registration.email.lower() in speaker_addresses:
-                continue  # a speaker who also registered gets the speaker's message only
-            person = notifications.attendee(registration)
-            notified.add(
-                registration.email, notifications.session_updated(person, talk, changes, stamp)
-            )
-    _update_conference_span(conference, window_before, stamp, notified)
-    return len(notified.addresses)
+    with write_transaction(), registration.conference_write(conference_id) as conference:
+        talk = _locked(talk_id)
+        plan = plan_update(talk, proposal)
+        _refuse(plan)
+        if not plan.changes:
+            return SessionSaved(talk, plan)
+        before = snapshot(talk)
+        after = plan.after
+        talk.title, talk.abstract, talk.kind = after.title, after.abstract, after.kind
+        talk.track_id, talk.room_id = after.track_id, after.room_id
+        talk.start_at, talk.end_at = after.start_at, after.end_at
+        if plan.changed("speakers"):
+            talk.speakers = _speakers(after.speaker_ids)
+        if plan.calendar_changed:
+            talk.revision = (talk.revision or 0) + 1
+        db.session.flush()
+        db.session.expire(talk, ["room", "track"])  # set by id: loaded again when read
+        promoted = ()
+        if plan.changed("capacity"):
+            promoted = tuple(registration.set_talk_capacity(talk, after.capacity))
+        _send(plan, talk, conference)
+        old, new = audit.changed(before, snapshot(talk))
+        summary = talk.title
+        if promoted:
+            summary += " — " + _("%(n)d promoted from the waiting list", n=len(promoted))
+        audit.log(
+            actor,
+            "session.updated",
+            talk,
+            conference_id=conference.id,
+            summary=summary,
+            before=old,
+            after=new,
+        )
+    return SessionSaved(talk, plan, promoted)
 
 
-def cancel_talk(talk: Talk) -> int:
+def cancel_session(actor: audit.Actor, talk: Talk) -> SessionSaved:
     """Cancel a session: attendees holding a seat and speakers get METHOD:CANCEL.
 
     Seats are kept (the session stays visible as cancelled); cancelling twice does nothing.
     """
-    notified = _apply_cancel(talk)
-    db.session.commit()
-    return notified
-
-
-def _apply_cancel(talk: Talk) -> int:
-    talk_id = talk.id
-    begin_write()
-    _lock_conference(talk.conference_id)
-    talk = _locked(talk_id)
-    if talk.cancelled:
-        return 0
-    conference = talk.conference
-    window_before = conference_window(conference)
-    talk.status = "cancelled"
-    talk.revision = (talk.revision or 0) + 1
-    db.session.flush()
-
-    stamp = utcnow()
-    notified = _Notified()
-    if talk.start_at is not None:
-        for speaker in talk.speakers:
-            person = notifications.speaker_person(speaker)
-            notified.add(speaker.email, notifications.session_cancelled(person, talk, stamp))
-        speaker_addresses = {s.email.lower() for s in talk.speakers if s.email}
-        for registration in _seat_holders(talk):
-            if registration.email.lower() in speaker_addresses:
-                continue
-            person = notifications.attendee(registration)
-            notified.add(registration.email, notifications.session_cancelled(person, talk, stamp))
-    _update_conference_span(conference, window_before, stamp, notified)
-    return len(notified.addresses)
-
-
-def create_talk(
-    conference: Conference,
-    *,
-    title: str,
-    abstract: str = "",
-    kind: str = "talk",
-    track: Track | None = None,
-    speakers: list[Speaker] | tuple = (),
-    capacity: int | None = None,
-    start_at: datetime | None = None,
-    end_at: datetime | None = None,
-    room: Room | None = None,
-) -> Talk:
-    """Add a session, scheduled (start, end, maybe a room) or not yet (no time).
-
-    A scheduled session's speakers get its invite; attendees have no seat in it yet.
-    Conflicts are refused as for :func:`update_talk`.
-    """
-    unscheduled = start_at is None and end_at is None
-    _check(
-        conference.id,
-        start_at=_UNCHANGED if unscheduled else start_at,
-        end_at=_UNCHANGED if unscheduled else end_at,
-        room=room,
-        title=title,
-        speakers=list(speakers),
-        kind=kind,
-        track=track,
-    )
-    if capacity is not None and (not isinstance(capacity, int) or capacity < 0):
-        raise ScheduleError(_l("Seats must be a whole number, zero or more."))
-    speaker_ids = [speaker.id for speaker in speakers]
-    room_id = room.id if room is not None else None
-    track_id = track.id if track is not None else None
-    try:
-        begin_write()
-        conference = _lock_conference(conference.id)
-        window_before = conference_window(conference)
-        talk = Talk(
-            conference=conference,
-            title=title.strip(),
-            abstract=abstract or "",
-            kind=kind,
-            track_id=track_id,
-            room_id=room_id,
-            capacity=capacity,
-            start_at=start_at,
-            end_at=end_at,
-            speakers=list(
-                db.session.scalars(sa.select(Speaker).where(Speaker.id.in_(speaker_ids)))
-            ),
-        )
-        db.session.add(talk)
+    talk_id, conference_id = talk.id, talk.conference_id
+    with write_transaction(), registration.conference_write(conference_id) as conference:
+        talk = _locked(talk_id)
+        plan = plan_cancel(talk)
+        if not plan.changes:
+            return SessionSaved(talk, plan)
+        talk.status = "cancelled"
+        talk.revision = (talk.revision or 0) + 1
         db.session.flush()
-        if talk.start_at is not None:
-            _refuse_conflicts(talk)
-            stamp = utcnow()
-            for speaker in talk.speakers:
-                notifications.speaker_invited(speaker, talk, stamp)
-            _update_conference_span(conference, window_before, stamp, _Notified())
-    except ScheduleError:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return talk
+        _send(plan, talk, conference)
+        audit.log(
+            actor,
+            "session.cancelled",
+            talk,
+            conference_id=conference.id,
+            summary=talk.title,
+            before={"status": "scheduled"},
+            after={"status": talk.status},
+        )
+    return SessionSaved(talk, plan)
 
 
 def invite_speakers(conference: Conference) -> int:
-    """Send each speaker the invite of every scheduled session they speak in.
+    """Send each speaker the invite of every scheduled session they speak in, in one
+    transaction.
 
     Safe to run again: the same UID and SEQUENCE with a newer DTSTAMP is just a refresh.
     Returns the number of invites recorded.
     """
-    stamp = utcnow()
-    talks = db.session.scalars(
-        sa.select(Talk)
-        .where(
-            Talk.conference_id == conference.id,
-            Talk.start_at.is_not(None),
-            Talk.status == "scheduled",
-        )
-        .options(selectinload(Talk.speakers), selectinload(Talk.room))
-        .order_by(Talk.start_at, Talk.id)
-    ).all()
-    sent = 0
-    for talk in talks:
-        for speaker in talk.speakers:
-            sent += notifications.speaker_invited(speaker, talk, stamp)
-    db.session.commit()
+    with write_transaction():
+        stamp = utcnow()
+        talks = db.session.scalars(
+            sa.select(Talk)
+            .where(
+                Talk.conference_id == conference.id,
+                Talk.start_at.is_not(None),
+                Talk.status == "scheduled",
+            )
+            .options(selectinload(Talk.speakers), selectinload(Talk.room))
+            .order_by(Talk.start_at, Talk.id)
+        ).all()
+        sent = 0
+        for talk in talks:
+            for speaker in talk.speakers:
+                sent += notifications.speaker_invited(speaker, talk, stamp)
     return sent
 
 
-def _locked(talk_id: int) -> Talk:
-    """The session, locked against concurrent changes (row lock on PostgreSQL; on SQLite
-    ``begin_write`` already holds the database's write lock)."""
-    talk = db.session.scalar(
-        sa.select(Talk)
-        .where(Talk.id == talk_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if talk is None:
-        raise ScheduleError(_l("This session no longer exists."))
+# --- shorthands for scripts and tests -------------------------------------------------------
+
+
+def reschedule_talk(talk: Talk, start_at: datetime, end_at: datetime, actor=None) -> int:
+    return update_session(actor, talk, SessionFields(start_at=start_at, end_at=end_at)).notified
+
+
+def move_talk(talk: Talk, room: Room | None, actor=None) -> int:
+    proposal = SessionFields(room_id=room.id if room is not None else None)
+    return update_session(actor, talk, proposal).notified
+
+
+def cancel_talk(talk: Talk, actor=None) -> int:
+    return cancel_session(actor, talk).notified
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _refuse(plan: SessionPlan) -> None:
+    refusal = plan.refusal()
+    if refusal is not None:
+        raise refusal
+
+
+def _create(actor: audit.Actor, conference: Conference, plan: SessionPlan) -> Talk:
+    _refuse(plan)
+    talk = _new_talk(conference, plan, _speakers(plan.after.speaker_ids))
+    db.session.add(talk)
+    db.session.flush()
+    _audit_created(actor, conference, talk)
     return talk
 
 
-def _lock_conference(conference_id: int) -> Conference:
-    """Hold the conference's row lock, taken before any session's (the order the
-    registration service uses too), so two changes cannot book one room or one speaker
-    twice at once."""
+def _new_talk(conference: Conference, plan: SessionPlan, speakers: list[Speaker]) -> Talk:
+    after = plan.after
+    return Talk(
+        conference=conference,
+        title=after.title,
+        abstract=after.abstract,
+        kind=after.kind,
+        track_id=after.track_id,
+        room_id=after.room_id,
+        capacity=after.capacity,
+        start_at=after.start_at,
+        end_at=after.end_at,
+        speakers=speakers,
+    )
+
+
+def _audit_created(actor: audit.Actor, conference: Conference, talk: Talk) -> None:
+    audit.log(
+        actor,
+        "session.created",
+        talk,
+        conference_id=conference.id,
+        summary=talk.title,
+        after=snapshot(talk),
+    )
+
+
+def _locked(talk_id: int) -> Talk:
+    """The session, locked against concurrent changes (a row lock on PostgreSQL; on
+    SQLite the write transaction already holds the database's write lock). The conference
+    is locked first, the order the registration services use too."""
     return db.session.scalars(
-        sa.select(Conference)
-        .where(Conference.id == conference_id)
+        sa.select(Talk)
+        .where(Talk.id == talk_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
 
 
-def _refuse_conflicts(talk: Talk) -> None:
-    """Raise ScheduleError naming the other session when the (flushed) session leaves the
-    conference's days, double-books its room, or puts a speaker in two places at once."""
-    conference = talk.conference
-    tz = conference.tz
-    if conflicts.outside_dates(
-        talk.start_at, talk.end_at, conference.start_date, conference.end_date, tz
-    ):
-        raise ScheduleError(
-            _l(
-                "“%(title)s” must take place during the conference, from %(first)s to %(last)s.",
-                title=talk.title,
-                first=format_day(conference.start_date),
-                last=format_day(conference.end_date),
-            )
-        )
-    slot = _slot(talk.id, talk.title, talk.start_at, talk.end_at, talk.room_id, talk.speakers)
-    others = _overlapping_slots(conference.id, talk)
-    for clash in conflicts.clashes_with(slot, others):
-        when = format_clock_range(clash.other.start, clash.other.end, tz)
-        if clash.kind == "room":
-            raise ScheduleError(
-                _l(
-                    "%(room)s is already taken at that time by “%(other)s” (%(when)s).",
-                    room=talk.room.name,
-                    other=clash.other.title,
-                    when=when,
-                )
-            )
-        names = ", ".join(s.name for s in talk.speakers if s.id in clash.speaker_ids)
-        raise ScheduleError(
-            _l(
-                "%(speakers)s would be in two places at once: also in “%(other)s” (%(when)s).",
-                speakers=names,
-                other=clash.other.title,
-                when=when,
-            )
-        )
+def _speakers(ids) -> list[Speaker]:
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(Speaker).where(Speaker.id.in_(ids))))
 
 
-def _overlapping_slots(conference_id: int, talk: Talk) -> list[conflicts.Slot]:
-    rows = db.session.scalars(
-        sa.select(Talk)
-        .where(
-            Talk.conference_id == conference_id,
-            Talk.id != talk.id,
-            Talk.status == "scheduled",
-            Talk.start_at < talk.end_at,
-            Talk.end_at > talk.start_at,
-        )
-        .options(selectinload(Talk.speakers))
-        .order_by(Talk.start_at, Talk.id)
-    ).all()
-    return [_slot(t.id, t.title, t.start_at, t.end_at, t.room_id, t.speakers) for t in rows]
-
-
-def _slot(talk_id, title, start, end, room_id, speakers) -> conflicts.Slot:
-    return conflicts.Slot(
-        talk_id, title, start, end, room_id, frozenset(speaker.id for speaker in speakers)
-    )
-
-
-def _seat_holders(talk: Talk) -> list[Registration]:
-    """Attendees whose calendars hold the session: a confirmed seat, an address, and a
-    registration that is not cancelled."""
-    return db.session.scalars(
-        sa.select(Registration)
-        .join(SessionSignup, SessionSignup.registration_id == Registration.id)
-        .where(
-            SessionSignup.talk_id == talk.id,
-            SessionSignup.status == "confirmed",
-            Registration.status != "cancelled",
-            Registration.email.is_not(None),
-        )
-        .order_by(Registration.id)
-    ).all()
-
-
-def _update_conference_span(conference, window_before, stamp, notified: _Notified) -> None:
-    if conference_window(conference) == window_before:
+def _send(plan: SessionPlan, talk: Talk, conference: Conference) -> None:
+    """Record the plan's messages, after the change is flushed (they describe the
+    session and the conference as they now are)."""
+    if plan.span_moves:
+        conference.revision = (conference.revision or 0) + 1
+        db.session.flush()
+    if not plan.notices:
         return
-    conference.revision = (conference.revision or 0) + 1
-    db.session.flush()
-    registrations = db.session.scalars(
-        sa.select(Registration)
-        .where(
-            Registration.conference_id == conference.id,
-            Registration.status == "confirmed",
-            Registration.email.is_not(None),
+    stamp = utcnow()
+    speakers = {s.id: s for s in _speakers({n.speaker_id for n in plan.notices if n.speaker_id})}
+    registration_ids = {n.registration_id for n in plan.notices if n.registration_id}
+    registrations = {
+        r.id: r
+        for r in db.session.scalars(
+            sa.select(Registration).where(Registration.id.in_(registration_ids))
         )
-        .order_by(Registration.id)
-    ).all()
-    for registration in registrations:
-        notified.add(registration.email, notifications.conference_updated(registration, stamp))
+    }
+    for notice in plan.notices:
+        _tell(notice, plan, talk, speakers, registrations, stamp)
 
 
-def _check(conference_id, *, start_at, end_at, room, title, speakers, kind, track) -> None:
-    """Refuse impossible changes before anything is locked or written."""
-    if (start_at is _UNCHANGED) != (end_at is _UNCHANGED):
-        raise ScheduleError(_l("A new time needs both a start and an end."))
-    if start_at is not _UNCHANGED:
-        if start_at is None or end_at is None:
-            raise ScheduleError(_l("A new time needs both a start and an end."))
-        if start_at.tzinfo is None or end_at.tzinfo is None:
-            raise ScheduleError(_l("Times must include their time zone."))
-        if end_at <= start_at:
-            raise ScheduleError(_l("A session must end after it starts."))
-    if isinstance(room, Room) and room.conference_id != conference_id:
-        raise ScheduleError(_l("That room belongs to another conference."))
-    if isinstance(track, Track) and track.conference_id != conference_id:
-        raise ScheduleError(_l("That track belongs to another conference."))
-    if title is not _UNCHANGED and not (title or "").strip():
-        raise ScheduleError(_l("A session needs a title."))
-    if title is not _UNCHANGED and len(title) > 250:
-        raise ScheduleError(_l("The title is too long (at most 250 characters)."))
-    if speakers is not _UNCHANGED and any(s.conference_id != conference_id for s in speakers):
-        raise ScheduleError(_l("A speaker belongs to another conference."))
-    if kind is not _UNCHANGED and kind not in TALK_KINDS:
-        raise ScheduleError(_l("Unknown kind of session."))
+def _tell(notice: Notice, plan: SessionPlan, talk, speakers, registrations, stamp) -> None:
+    if notice.kind == "conference_updated":
+        notifications.conference_updated(registrations[notice.registration_id], stamp)
+        return
+    if notice.speaker_id is not None:
+        speaker = speakers[notice.speaker_id]
+        if notice.kind == "speaker_invited":
+            notifications.speaker_invited(speaker, talk, stamp)
+            return
+        if notice.kind == "speaker_removed":
+            notifications.speaker_removed(speaker, talk, stamp)
+            return
+        person = speaker_person(speaker)
+    else:
+        person = attendee(registrations[notice.registration_id])
+    if notice.kind == "session_cancelled":
+        notifications.session_cancelled(person, talk, stamp)
+    else:
+        notifications.session_updated(person, talk, plan.mail_changes, stamp)

@@ -19,6 +19,10 @@ from eventreg.registration.tokens import feed_token_for, registration_id_from_fe
 
 bp = Blueprint("invites", __name__)
 
+# Ids in addresses: a number beyond what a table holds (an SQL integer) is a 404, never a
+# database error.
+ID = "int(max=2147483647)"
+
 
 @bp.app_template_global("webcal_url")
 def webcal_url_global(url: str) -> str:
@@ -48,7 +52,7 @@ def schedule_feed(slug: str):
     )
 
 
-@bp.get("/c/<slug>/sessions/<int:talk_id>.ics")
+@bp.get(f"/c/<slug>/sessions/<{ID}:talk_id>.ics")
 def session_feed(slug: str, talk_id: int):
     conference = get_published_or_404(slug)
     talk = db.session.scalar(sa.select(Talk).filter_by(id=talk_id, conference_id=conference.id))

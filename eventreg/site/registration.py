@@ -25,13 +25,15 @@ from flask_wtf.csrf import CSRFError
 
 from eventreg.conferences.models import Conference, Talk
 from eventreg.conferences.services import get_published_or_404
+from eventreg.core import audit
 from eventreg.core.db import utcnow
+from eventreg.core.errors import Conflict
 from eventreg.core.extensions import db, limiter
 from eventreg.core.links import webcal_url
 from eventreg.core.timeutil import format_day
 from eventreg.registration import services
 from eventreg.registration.models import Question, Registration
-from eventreg.site.feeds import agenda_feed_url
+from eventreg.site.feeds import ID, agenda_feed_url
 from eventreg.site.forms import (
     ResendForm,
     country_name,
@@ -113,7 +115,9 @@ def register(slug: str):
         page = render_template("registration/register.html", conference=conference, form=form)
         return page, 400 if form.is_submitted() else 200
     try:
-        registration, _token, outcome = services.register(conference, form.to_data())
+        registration, _token, outcome = services.register(
+            audit.ATTENDEE, conference, form.to_data()
+        )
     except services.RegistrationClosed as closed:
         return _closed(conference, closed.state)
     session[OUTCOME_KEY] = {
@@ -161,7 +165,7 @@ def resend(slug: str):
     conference = get_published_or_404(slug)
     form = ResendForm()
     if form.validate_on_submit():
-        services.resend_link(conference, form.email.data)
+        services.resend_link(audit.ATTENDEE, conference, form.email.data)
         flash(
             _(
                 "If %(email)s is registered for this conference, a new private link is on "
@@ -229,21 +233,14 @@ def _talk_or_404(conference: Conference, talk_id: int) -> Talk:
     return talk
 
 
-REFUSALS = {
-    "conference_over": lambda: _("The conference is over: the agenda can no longer change."),
-    "not_confirmed": lambda: _("You can pick sessions once you hold a seat at the conference."),
-    "session_unavailable": lambda: _("This session cannot be added to an agenda."),
-}
-
-
-@bp.post("/manage/<token>/sessions/<int:talk_id>/join")
+@bp.post(f"/manage/<token>/sessions/<{ID}:talk_id>/join")
 def join_session(slug: str, token: str, talk_id: int):
     conference, registration = _registration_or_404(slug, token)
     talk = _talk_or_404(conference, talk_id)
     try:
-        signup = services.join_session(registration, talk)
-    except services.RegistrationError as refused:
-        flash(REFUSALS[refused.code](), "error")
+        signup = services.join_session(audit.ATTENDEE, registration, talk)
+    except Conflict as refused:
+        flash(refused.message, "error")
     else:
         if signup.status == "confirmed":
             flash(_("You have a seat in “%(title)s”.", title=talk.title), "success")
@@ -252,14 +249,14 @@ def join_session(slug: str, token: str, talk_id: int):
     return redirect(_manage_url(slug, token, f"session-{talk_id}"), 303)
 
 
-@bp.post("/manage/<token>/sessions/<int:talk_id>/leave")
+@bp.post(f"/manage/<token>/sessions/<{ID}:talk_id>/leave")
 def leave_session(slug: str, token: str, talk_id: int):
     conference, registration = _registration_or_404(slug, token)
     talk = _talk_or_404(conference, talk_id)
     try:
-        services.leave_session(registration, talk)
-    except services.RegistrationError as refused:
-        flash(REFUSALS[refused.code](), "error")
+        services.leave_session(audit.ATTENDEE, registration, talk)
+    except Conflict as refused:
+        flash(refused.message, "error")
     else:
         flash(_("“%(title)s” is no longer in your agenda.", title=talk.title), "success")
     return redirect(_manage_url(slug, token, f"session-{talk_id}"), 303)
@@ -270,7 +267,7 @@ def edit_details(slug: str, token: str):
     conference, registration = _registration_or_404(slug, token)
     form = details_form(registration, _questions(conference), prefill=request.method == "GET")
     if form.validate_on_submit():
-        services.update_details(registration, form.to_details())
+        services.update_details(audit.ATTENDEE, registration, form.to_details())
         flash(_("Your details are saved."), "success")
         return redirect(_manage_url(slug, token), 303)
     status = 400 if form.is_submitted() else 200
@@ -290,9 +287,9 @@ def cancel(slug: str, token: str):
     form = FlaskForm()
     if form.validate_on_submit():
         try:
-            services.cancel_registration(registration)
-        except services.RegistrationError as refused:
-            flash(REFUSALS[refused.code](), "error")
+            services.cancel_registration(audit.ATTENDEE, registration)
+        except Conflict as refused:
+            flash(refused.message, "error")
         else:
             flash(_("Your registration is cancelled. Thank you for freeing your seat."), "success")
         return redirect(_manage_url(slug, token), 303)
@@ -324,7 +321,7 @@ def erase(slug: str, token: str):
     conference, registration = _registration_or_404(slug, token)
     form = FlaskForm()
     if form.validate_on_submit():
-        services.erase_personal_data(registration)
+        services.erase_personal_data(audit.ATTENDEE, registration)
         return redirect(url_for(".erased", slug=slug), 303)
     return render_template(
         "registration/erase.html",

@@ -262,7 +262,7 @@ def test_moving_a_session_notifies_and_logs_as_the_workspace_does(twins):
     )
     path = f"/manage/c/by-web/sessions/{web['workshop'].id}"
     form = session_form(web, room_id=str(web["hall"].id), start="14:00", end="15:00")
-    assert web_post(client, path, {**form, "confirmed": "yes"}).status_code == 302
+    assert web_post(client, path, {**form, "notify": "3"}).status_code == 302
 
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -306,7 +306,8 @@ def test_creating_a_session_invites_its_speaker_as_the_workspace_does(twins):
         end="11:00",
         speaker_ids=str(web["rossi"].id),
     )
-    assert web_post(client, "/manage/c/by-web/sessions/new", form).status_code == 302
+    new = "/manage/c/by-web/sessions/new"
+    assert web_post(client, new, {**form, "notify": "1"}).status_code == 302
 
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
@@ -405,27 +406,36 @@ def test_refused_input_is_a_json_4xx_with_a_clear_message(twins):
     start = at(api["conference"], DAY_TWO, "10:00").isoformat()
     end = at(api["conference"], DAY_TWO, "11:00").isoformat()
     cases = [
-        ({"title": "A", "room_id": web["lab"].id}, 400, "This conference has no room"),
-        ({"title": "A", "speaker_ids": [web["li_na"].id, 999]}, 400, "no speaker"),
-        ({"title": "A", "track_id": 12345}, 400, "This conference has no track 12345."),
-        ({"title": "   "}, 400, "A session needs a title."),
-        ({"title": "\x1c"}, 400, "A session needs a title."),
-        ({"title": "A", "start_at": end, "end_at": start}, 400, "end_at must be after start_at"),
-        ({"title": "A", "start_at": start}, 400, "start_at and end_at go together"),
-        ({"title": "A", "start_at": "2027-03-28T10:00:00"}, 422, "timezone"),
-        ({"title": "A", "kind": "party"}, 422, "talk"),
-        ({"title": "A", "colour": "red"}, 422, "colour"),
-        ({}, 422, "title"),
+        # The schedule's rules: 422 with the field at fault, as the workspace shows them.
+        ({"title": "A", "room_id": web["lab"].id}, 422, "room_id", "This conference has no room"),
+        ({"title": "A", "speaker_ids": [web["li_na"].id, 999]}, 422, "speaker_ids", "no speaker"),
+        ({"title": "A", "track_id": 12345}, 422, "track_id", "This conference has no track 12345."),
+        ({"title": "   "}, 422, "title", "A session needs a title."),
+        ({"title": "\x1c"}, 422, "title", "A session needs a title."),
+        ({"title": "A" * 251}, 422, "title", "The title is too long (at most 250 characters)."),
+        ({"title": "A", "start_at": end, "end_at": start}, 422, "end_at", "must end after it"),
+        ({"title": "A", "start_at": start}, 422, "end_at", "needs both a start and an end"),
+        ({"title": "A", "capacity": -1}, 422, "capacity", "Give a number of seats"),
+        # The schema's types: 422 from the request's validation, in the same shape.
+        ({"title": "A", "capacity": True}, 422, "capacity", "valid integer"),
+        ({"title": "A", "room_id": True}, 422, "room_id", "valid integer"),
+        ({"title": "A", "speaker_ids": [True]}, 422, "speaker_ids", "valid integer"),
+        ({"title": "A", "start_at": "2027-03-28T10:00:00"}, 422, "start_at", "timezone"),
+        ({"title": "A", "kind": "party"}, 422, "kind", "talk"),
+        ({"title": "A", "colour": "red"}, 422, "colour", "Extra inputs"),
+        ({}, 422, "title", "Field required"),
     ]
-    for payload, status, message in cases:
+    for payload, status, field, message in cases:
         response = client.post(sessions, headers=twins["headers"], json=payload)
         assert response.status_code == status, payload
-        assert message in response.text, (payload, response.text)
+        body = response.get_json()
+        assert body["status"] == status and body["message"], body
+        assert message in body["errors"][field], (payload, body)
     null_title = client.patch(
         f"{sessions}/{api['workshop'].id}", headers=twins["headers"], json={"title": None}
     )
     assert null_title.status_code == 422
-    assert "title cannot be null" in null_title.text
+    assert "title cannot be null" in null_title.get_json()["message"]
     not_ours = client.patch(
         f"{sessions}/{web['workshop'].id}", headers=twins["headers"], json={"title": "Mine"}
     )
@@ -433,6 +443,45 @@ def test_refused_input_is_a_json_4xx_with_a_clear_message(twins):
     assert not_ours.get_json()["message"] == "This conference has no such session."
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Talk)) == 6
+    assert audit_of(api["conference"]) == []
+    assert mail_of(api["conference"]) == []
+
+
+def test_an_abstract_only_edit_is_saved_and_audited_without_mail(twins):
+    api, client = twins["api"], twins["client"]
+    workshop = api["workshop"]
+    response = client.patch(
+        f"{MANAGE}/conferences/by-api/sessions/{workshop.id}",
+        headers=twins["headers"],
+        json={"abstract": "An abstract, without the typo."},
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["notified"], body["revision"]) == (0, 0)
+    assert body["abstract"] == "An abstract, without the typo."
+    assert mail_of(api["conference"]) == []
+    (entry,) = audit_of(api["conference"])
+    assert entry[:2] == ("session.updated", "organizer@example.org")
+    assert entry[3] == {"abstract": "An abstract, without the typo."}
+
+
+def test_a_move_writes_one_audit_entry_and_one_message_per_person(twins):
+    api, client = twins["api"], twins["client"]
+    response = client.patch(
+        f"{MANAGE}/conferences/by-api/sessions/{api['workshop'].id}",
+        headers=twins["headers"],
+        json={
+            "start_at": at(api["conference"], DAY_ONE, "15:00").isoformat(),
+            "end_at": at(api["conference"], DAY_ONE, "16:00").isoformat(),
+            "title": "CAR-T manufacturing",
+        },
+    )
+    assert response.status_code == 200
+    assert response.get_json()["notified"] == 3
+    sent = mail_of(api["conference"])
+    assert len(sent) == 3 == len({recipient for _kind, recipient, _subject in sent})
+    assert {subject for _kind, _recipient, subject in sent} == {"Changed: CAR-T manufacturing"}
+    assert [entry[0] for entry in audit_of(api["conference"])] == ["session.updated"]
 
 
 def test_an_unscheduled_session_can_be_created_and_read_back(twins):
@@ -495,3 +544,34 @@ def test_the_csv_export_is_the_workspaces(client, registered):
     assert "'=HYPERLINK(1)" in text
     assert "other@example.org" not in text
     assert len(text.strip().splitlines()) == 6
+
+
+def test_a_session_that_widens_the_conference_tells_every_attendee_once(twins):
+    api, client = twins["api"], twins["client"]
+    response = client.post(
+        f"{MANAGE}/conferences/by-api/sessions",
+        headers=twins["headers"],
+        json={
+            "title": "Early breakfast",
+            "speaker_ids": [api["rossi"].id],
+            "start_at": at(api["conference"], DAY_ONE, "07:30").isoformat(),
+            "end_at": at(api["conference"], DAY_ONE, "08:30").isoformat(),
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    sent = mail_of(api["conference"])
+    assert sorted((kind, recipient) for kind, recipient, _subject in sent) == [
+        ("conference_updated", "seat1@example.org"),
+        ("conference_updated", "seat2@example.org"),
+        ("speaker_invite", "rossi@example.org"),
+    ]
+    assert [entry[0] for entry in audit_of(api["conference"])] == ["session.created"]
+    cancel = client.post(
+        f"{MANAGE}/conferences/by-api/sessions/{response.get_json()['id']}/cancel",
+        headers=twins["headers"],
+    )
+    assert (cancel.status_code, cancel.get_json()["notified"]) == (200, 3)
+    assert [entry[0] for entry in audit_of(api["conference"])] == [
+        "session.created",
+        "session.cancelled",
+    ]

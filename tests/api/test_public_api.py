@@ -88,7 +88,10 @@ def test_a_time_without_offset_is_refused_with_a_clear_message(client):
     _programme()
     response = client.get("/api/v1/conferences/expo/sessions?updated_since=2026-01-01T10:00:00")
     assert response.status_code == 422
-    assert response.get_json()[0]["msg"] == "Input should have timezone info"
+    body = response.get_json()
+    assert (body["status"], body["error"]) == (422, "Unprocessable request")
+    assert body["errors"] == {"updated_since": "Input should have timezone info"}
+    assert "updated_since: Input should have timezone info" in body["message"]
 
 
 def test_speakers_never_show_their_email(client):

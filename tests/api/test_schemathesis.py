@@ -49,10 +49,11 @@ def test_the_organizer_api_does_what_its_openapi_document_says(app):
         if case.path_parameters.get("session_id", 1) % 2 == 0:
             case.path_parameters["session_id"] = talk_id
 
-    # 400: schema-valid requests that name a room, track or speaker the conference lacks,
-    # or times that do not fit together (rules a JSON schema cannot state); 409: clashes.
+    # 422: schema-valid requests the schedule's rules refuse (a blank title, times that do
+    # not fit together, a room, track or speaker the conference lacks: rules a JSON schema
+    # does not state); 409: clashes and times outside the conference.
     schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
-        expected_statuses=["2xx", "400", "401", "403", "404", "409"]
+        expected_statuses=["2xx", "401", "403", "404", "409", "422"]
     )
     fuzz(operations, headers={"Authorization": f"Bearer {secret}"}, adjust=into_own_conference)
 

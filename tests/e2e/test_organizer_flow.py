@@ -63,6 +63,7 @@ def test_an_organizer_creates_and_publishes_a_conference(page: Page, organizer):
 
     page.get_by_role("link", name="Speakers", exact=True).click()
     page.get_by_label("Name").fill("Giulia Rossi")
+    page.get_by_label("E-mail address").fill("rossi@example.org")
     page.get_by_role("button", name="Add").click()
     expect(page.get_by_role("row", name="Giulia Rossi")).to_be_visible()
 
@@ -76,7 +77,13 @@ def test_an_organizer_creates_and_publishes_a_conference(page: Page, organizer):
     page.get_by_label("Starts at").fill("10:00")
     page.get_by_label("Ends at").fill("11:00")
     page.get_by_label("Room").select_option(label="Pearl River Room")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
+    # The speaker gets an invite: the change is shown, and saved once confirmed.
+    preview = page.get_by_role("alert").filter(has_text="Confirm the change")
+    expect(preview).to_contain_text("the speaker: Giulia Rossi")
+    expect(preview).to_contain_text("— → Pearl River Room")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save and notify 1 person").click()
     expect(
         page.get_by_text("“Digital health in the Greater Bay Area” has been added.")
     ).to_be_visible()
@@ -84,6 +91,19 @@ def test_an_organizer_creates_and_publishes_a_conference(page: Page, organizer):
         "10:00–11:00"
     )
     assert_accessible(page)
+
+    # Moving it: the preview says what changes, on the conference's clock.
+    # By keyboard: on a phone the sticky header can cover the row's link for a pointer.
+    page.get_by_role("link", name="Edit Digital health in the Greater Bay Area").press("Enter")
+    page.get_by_label("Starts at").fill("10:30")
+    page.get_by_label("Ends at").fill("11:30")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("10:00–11:00 → 10:30–11:30")
+    page.get_by_role("button", name="Save and notify 1 person").click()
+    expect(page.get_by_text("has been saved; 1 person has been notified.")).to_be_visible()
+    expect(page.get_by_role("row", name="Digital health in the Greater Bay Area")).to_contain_text(
+        "10:30–11:30"
+    )
     page.get_by_role("link", name="Schedule", exact=True).click()
     grid = page.locator("table.manage-grid")
     expect(grid.get_by_role("link", name="Digital health in the Greater Bay Area")).to_be_visible()
@@ -111,6 +131,7 @@ def test_an_organizer_creates_and_publishes_a_conference(page: Page, organizer):
         "room.created",
         "track.created",
         "session.created",
+        "session.updated",
         "conference.published",
     ):
         expect(page.get_by_text(action, exact=True)).to_be_visible()

@@ -7,15 +7,15 @@ import pytest
 import sqlalchemy as sa
 
 from eventreg.conferences.models import Talk
+from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
+from eventreg.schedule.changes import SessionFields
 from eventreg.schedule.services import (
-    ScheduleError,
     cancel_talk,
-    edit_talk,
     move_talk,
     reschedule_talk,
-    update_talk,
+    update_session,
 )
 from tests.factories import at, make_conference, make_room, make_speaker, make_talk, make_track
 from tests.invites.parsers import parse_agreed
@@ -107,7 +107,9 @@ def test_replacing_a_speaker_cancels_for_the_old_one_and_invites_the_new(smtp_se
     conference, talk, old = session
     new = make_speaker(conference, name="Zhang Hao", email="zhang@example.org")
 
-    notified = edit_talk(talk, speakers=[new], title="CAR-T manufacturing workshop")
+    notified = update_session(
+        None, talk, SessionFields(speaker_ids=[new.id], title="CAR-T manufacturing workshop")
+    ).notified
 
     assert notified == 4
     messages = deliver(smtp_server)
@@ -125,17 +127,22 @@ def test_replacing_a_speaker_cancels_for_the_old_one_and_invites_the_new(smtp_se
 def test_changes_no_calendar_shows_notify_nobody(smtp_server, session):
     conference, talk, speaker = session
 
-    notified = update_talk(
+    notified = update_session(
+        None,
         talk,
-        kind="workshop",
-        track=make_track(conference),
-        title="CAR-T workshop",
-        speakers=[speaker],
-    )
+        SessionFields(
+            kind="workshop",
+            track_id=make_track(conference).id,
+            title="CAR-T workshop",
+            speaker_ids=[speaker.id],
+            abstract="A new abstract: calendars show it, but nobody needs a mail for it.",
+        ),
+    ).notified
 
     assert notified == 0
     assert outbox_kinds() == []
     assert reload(talk).revision == 0
+    assert reload(talk).kind == "workshop"
 
 
 def test_cancelling_sends_a_cancel_to_everyone_holding_the_session(smtp_server, session):
@@ -198,7 +205,9 @@ def test_moving_the_first_session_moves_the_conference_event_for_every_attendee(
         ({"start_at": "end-first"}, "A session must end after it starts."),
         ({"start_at": "only-start"}, "A new time needs both a start and an end."),
         ({"title": "  "}, "A session needs a title."),
-        ({"room": "elsewhere"}, "That room belongs to another conference."),
+        ({"start_at": None, "end_at": None}, "cannot be taken off the schedule"),
+        ({"room_id": "elsewhere"}, "This conference has no room"),
+        ({"capacity": True}, "Give a number of seats"),
     ],
 )
 def test_impossible_changes_are_refused_and_nothing_is_written(session, changes, message):
@@ -207,11 +216,13 @@ def test_impossible_changes_are_refused_and_nothing_is_written(session, changes,
         changes = {"start_at": talk.end_at, "end_at": talk.start_at}
     elif changes.get("start_at") == "only-start":
         changes = {"start_at": talk.start_at}
-    elif changes.get("room") == "elsewhere":
-        changes = {"room": make_room(make_conference())}
+    elif changes.get("room_id") == "elsewhere":
+        changes = {"room_id": make_room(make_conference()).id}
 
-    with pytest.raises(ScheduleError, match=message):
-        update_talk(talk, **changes)
+    with pytest.raises(Invalid, match=message) as refused:
+        update_session(None, talk, SessionFields(**changes))
+
+    assert not isinstance(refused.value, Conflict)
 
     assert outbox_kinds() == []
     assert reload(talk).revision == 0
@@ -221,7 +232,7 @@ def test_a_cancelled_session_cannot_be_changed(session):
     _conference, talk, _speaker = session
     cancel_talk(talk)
 
-    with pytest.raises(ScheduleError, match="cancelled session"):
+    with pytest.raises(Conflict, match="cancelled session"):
         move_talk(reload(talk), None)
 
 

@@ -1,15 +1,18 @@
 """What each notification sends: structure, content and headers of the delivered e-mail."""
 
+import re
 from datetime import date
 
 import icalendar
 import pytest
 import sqlalchemy as sa
 
+from eventreg.accounts.services import create_user
 from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration import notifications
 from eventreg.registration.models import Registration
+from tests.conftest import csrf_token_from
 from tests.factories import make_conference, make_room, make_talk
 from tests.invites.parsers import parse_agreed
 from tests.mail.builders import add_signup, make_registration
@@ -282,3 +285,72 @@ def test_a_registration_that_rolls_back_records_no_mail(smtp_server, conference)
 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
     assert deliver(smtp_server) == []
+
+
+# --- staff account mail -------------------------------------------------------------------
+
+
+def link_in(body: str, base: str) -> str:
+    match = re.search(re.escape(base) + r"/manage/\S+?(?=[\s\"<]|$)", body)
+    assert match, body
+    return match.group(0)
+
+
+def test_a_welcome_mail_has_text_and_html_and_a_link_on_the_base_url(smtp_server, app):
+    app.config["BASE_URL"] = "https://register.example.org/events"
+    create_user(None, "lin@example.org", name="Lin Mei")
+
+    (message,) = deliver(smtp_server)
+
+    assert kinds() == ["account_welcome"]
+    assert message.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in message.iter_parts()] == [
+        "text/plain",
+        "text/html",
+    ]
+    assert str(message["To"]) == "Lin Mei <lin@example.org>"
+    assert message["Subject"] == "Your eventreg account"
+    link = link_in(text_body(message), "https://register.example.org/events")
+    assert link.startswith("https://register.example.org/events/manage/welcome/")
+    assert f'href="{link}"' in html_body(message)
+    path = link.removeprefix("https://register.example.org/events")
+    assert app.test_client().get(path).status_code == 200  # the link opens the password form
+
+
+def test_a_reset_mail_takes_its_link_from_the_base_url_never_from_the_request_host(
+    smtp_server, app, client
+):
+    app.config.update(BASE_URL="https://register.example.org", SERVER_NAME=None)
+    create_user(None, "ada@example.org", password="a long enough password")
+    forged = {"Host": "evil.example"}
+    page = client.get("/manage/password/forgot", headers=forged)
+    token = csrf_token_from(page.text)
+
+    response = client.post(
+        "/manage/password/forgot",
+        data={"csrf_token": token, "email": "ada@example.org"},
+        headers=forged,
+    )
+
+    assert response.status_code == 302
+    (message,) = deliver(smtp_server)
+    assert kinds() == ["password_reset"]
+    assert [part.get_content_type() for part in message.iter_parts()] == [
+        "text/plain",
+        "text/html",
+    ]
+    for body in (text_body(message), html_body(message)):
+        link = link_in(body, "https://register.example.org")
+        assert link.startswith("https://register.example.org/manage/password/reset/")
+        assert "evil.example" not in body
+
+
+def test_an_account_name_with_line_breaks_cannot_add_headers(smtp_server, app):
+    create_user(None, "eve@example.org", name="Eve\r\nBcc: victim@example.org")
+
+    (message,) = deliver(smtp_server)
+    (received,) = smtp_server.received
+
+    assert message["Bcc"] is None
+    assert received.rcpt_tos == ("eve@example.org",)
+    assert message["To"].addresses[0].display_name == "Eve Bcc: victim@example.org"

@@ -33,7 +33,8 @@ def outbox(kind: str) -> list[OutboxMessage]:
 
 def link_in(message: OutboxMessage) -> str:
     """The workspace path of the link in a recorded e-mail, as its reader would follow it."""
-    body = message_from_bytes(message.raw, policy=policy.default).get_content()
+    parsed = message_from_bytes(message.raw, policy=policy.default)
+    body = parsed.get_body(preferencelist=("plain",)).get_content()
     match = re.search(r"http://eventreg\.test(/manage/\S+)", body)
     assert match, body
     return match.group(1)

@@ -5,6 +5,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
+import lxml.html
 import sqlalchemy as sa
 
 from eventreg.conferences.models import Conference
@@ -108,3 +109,34 @@ def post_action(client, manage_link: str, action: str):
     assert page.status_code == 200, page.status_code
     token = csrf_token_from(page.get_data(as_text=True))
     return client.post(manage_link + action, data={"csrf_token": token})
+
+
+def submit(client, page: str, action: str | None = None, **fields):
+    """Send a form of ``page`` as a browser would: the form posting to ``action`` (the
+    first form when None) with the values the page gives it, ``fields`` changed (a field
+    given as None is left out, like an unticked box)."""
+    response = client.get(page)
+    assert response.status_code == 200, (page, response.status_code)
+    document = lxml.html.fromstring(response.get_data(as_text=True))
+    forms = [form for form in document.forms if form.method.upper() == "POST"]
+    if action is not None:
+        forms = [form for form in forms if (form.get("action") or "").endswith(action)]
+    assert forms, f"no form posting to {action} on {page}"
+    values = dict(forms[0].form_values())
+    for name, value in fields.items():
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = str(value)
+    return client.post(forms[0].get("action") or page, data=values)
+
+
+def database_state() -> dict[str, list[str]]:
+    """Every committed row of every table, read on a connection of its own: two equal
+    states mean that nothing at all was written in between."""
+    db.session.rollback()
+    with db.engine.connect() as connection:
+        return {
+            table.name: sorted(repr(tuple(row)) for row in connection.execute(table.select()))
+            for table in db.metadata.sorted_tables
+        }

@@ -2,6 +2,10 @@
 
 import pytest
 
+from eventreg.conferences.models import Conference
+from eventreg.core import audit
+from eventreg.core.errors import Invalid
+from eventreg.core.extensions import db
 from eventreg.registration import services
 from tests.factories import make_conference
 from tests.registration.helpers import (
@@ -98,7 +102,7 @@ def test_raising_the_capacity_promotes_in_order(app):
     conference = make_conference(capacity=1)
     register_people(app, conference, ["ada", "bruno", "chen", "dario"])
 
-    promoted = services.set_conference_capacity(conference, 3)
+    promoted = services.set_conference_capacity(audit.SYSTEM, conference, 3)
 
     assert [registration.email for registration in promoted] == [
         "bruno@example.org",
@@ -118,7 +122,7 @@ def test_removing_the_limit_promotes_everyone(app):
     register_people(app, conference, ["ada", "bruno"])
     assert statuses(["ada", "bruno"]) == ["waiting", "waiting"]
 
-    services.set_conference_capacity(conference, None)
+    services.set_conference_capacity(audit.SYSTEM, conference, None)
 
     assert statuses(["ada", "bruno"]) == ["confirmed", "confirmed"]
 
@@ -127,7 +131,7 @@ def test_lowering_the_capacity_keeps_every_seat_already_given(app):
     conference = make_conference(capacity=3)
     register_people(app, conference, ["ada", "bruno", "chen"])
 
-    services.set_conference_capacity(conference, 1)
+    services.set_conference_capacity(audit.SYSTEM, conference, 1)
     register_people(app, conference, ["dario"])
     cancel_through_the_link(app, "ada@example.org")
 
@@ -143,8 +147,12 @@ def test_lowering_the_capacity_keeps_every_seat_already_given(app):
 def test_a_capacity_must_be_a_whole_number_of_seats(app, capacity):
     conference = make_conference(capacity=1)
 
-    with pytest.raises(ValueError, match="capacity"):
-        services.set_conference_capacity(conference, capacity)
+    with pytest.raises(Invalid) as refused:
+        services.set_conference_capacity(audit.SYSTEM, conference, capacity)
+
+    assert set(refused.value.errors) == {"capacity"}
+    db.session.rollback()
+    assert db.session.get(Conference, conference.id).capacity == 1
 
 
 def test_a_cancelled_attendee_who_registers_again_joins_the_end_of_the_queue(app):
