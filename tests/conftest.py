@@ -6,6 +6,7 @@ temporary folder). Tables are created once per run and emptied after each test.
 
 import os
 import re
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -163,3 +164,22 @@ def csrf_token_from(html: str) -> str:
     match = CSRF_PATTERN.search(html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+@contextmanager
+def serving(app, wsgi=None):
+    """Serve ``app`` (through ``wsgi``, a middleware around it, if given) from a threaded
+    server on a free port of 127.0.0.1, as ``make run`` serves it; yields the base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, wsgi or app.wsgi_app, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = base_url
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield base_url
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

@@ -20,7 +20,6 @@ import lxml.html
 import pytest
 import requests
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from eventreg.accounts import api_tokens
 from eventreg.core.audit import AuditEntry
@@ -29,7 +28,7 @@ from eventreg.mail.background import background_delivery
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration import checkin
 from eventreg.registration.models import Registration
-from tests.conftest import make_test_app
+from tests.conftest import make_test_app, serving
 from tests.factories import at, make_conference, make_room, make_speaker, make_talk
 from tests.organizers.conftest import PASSWORD, give_role, make_user
 from tests.registration.helpers import MANAGE_LINK, readable_text
@@ -49,20 +48,11 @@ def served(app, database_url, instance_path, smtp_server, tmp_path):
         "MAIL_POLL_SECONDS": 1,
     }
     live = make_test_app(database_url, instance_path, **config)
-    server = make_server("127.0.0.1", 0, live.wsgi_app, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    live.config["BASE_URL"] = base_url
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
+    with serving(live) as base_url:
         yield base_url
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        background_delivery(live).stop()  # no mail thread may write into the next test
-        with live.app_context():
-            db.engine.dispose()
+    background_delivery(live).stop()  # no mail thread may write into the next test
+    with live.app_context():
+        db.engine.dispose()
 
 
 # --- clients that behave like browsers ---------------------------------------------------

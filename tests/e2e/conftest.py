@@ -19,17 +19,15 @@ would also hide real policy violations from these tests.
 """
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.middleware.shared_data import SharedDataMiddleware
-from werkzeug.serving import make_server
 
 from eventreg.core.extensions import db
-from tests.conftest import ROOT, make_test_app
+from tests.conftest import ROOT, make_test_app, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -60,19 +58,10 @@ def live_server(app, database_url, instance_path, app_config) -> Iterator[str]:
     # No SERVER_NAME: links and redirects must point at this server's own address.
     served = make_test_app(database_url, instance_path, **{**app_config, "SERVER_NAME": None})
     wsgi = SharedDataMiddleware(served.wsgi_app, {"/__e2e__/axe-core": str(AXE_FOLDER)})
-    server = make_server("127.0.0.1", 0, wsgi, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    served.config["BASE_URL"] = base_url
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
+    with serving(served, wsgi) as base_url:
         yield base_url
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with served.app_context():
-            db.engine.dispose()  # no pooled connection may hold up emptying the tables
+    with served.app_context():
+        db.engine.dispose()  # no pooled connection may hold up emptying the tables
 
 
 @pytest.fixture(scope="session")
