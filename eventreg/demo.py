@@ -351,7 +351,7 @@ def _refresh_planner_statistics() -> None:
     with write_transaction():
         if db.session.get_bind().dialect.name == "postgresql":
             tables = ", ".join(
-                f'"{model.__table__.name}"'
+                f'"{model.__tablename__}"'
                 for model in (Conference, Room, Track, Speaker, Talk, Registration)
             )
             db.session.execute(sa.text(f"ANALYZE {tables}, talk_speaker"))

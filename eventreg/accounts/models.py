@@ -7,10 +7,10 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventreg.core.db import UTCDateTime, utcnow
-from eventreg.core.extensions import db
+from eventreg.core.extensions import Model
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):  # type: ignore[misc]  # flask_login is untyped
     """A staff account. Attendees never have one: they use their private link."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,7 +47,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """One named token of one account. It acts with the account's own roles, so it reaches
     exactly the conferences its owner may manage, now and after any change of role."""
 

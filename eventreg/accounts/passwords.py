@@ -53,7 +53,8 @@ WELCOME_MAX_AGE = 7 * 24 * 3600  # a new colleague may not read their mail withi
 def _max_age(purpose: str) -> int:
     if purpose == "welcome":
         return WELCOME_MAX_AGE
-    return current_app.config["PASSWORD_RESET_MAX_AGE"]
+    max_age: int = current_app.config["PASSWORD_RESET_MAX_AGE"]
+    return max_age
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from eventreg.core.db import UTCDateTime, utcnow
-from eventreg.core.extensions import db
+from eventreg.core.extensions import Model, db
 
 
-class Conference(db.Model):
+class Conference(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # A stable identity for calendars and exports that survives renaming the slug.
     uuid: Mapped[str] = mapped_column(sa.String(36), unique=True, default=lambda: str(uuid.uuid4()))
@@ -73,7 +73,7 @@ class Conference(db.Model):
         return f"<Conference {self.slug}>"
 
 
-class Room(db.Model):
+class Room(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     conference_id: Mapped[int] = mapped_column(sa.ForeignKey("conference.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(120))
@@ -89,7 +89,7 @@ class Room(db.Model):
 COLOR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
 
 
-class Track(db.Model):
+class Track(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     conference_id: Mapped[int] = mapped_column(sa.ForeignKey("conference.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(120))
@@ -102,7 +102,7 @@ class Track(db.Model):
     __table_args__ = (sa.UniqueConstraint("conference_id", "name"),)
 
     @validates("color")
-    def _check_color(self, key, value):
+    def _check_color(self, key: str, value: str) -> str:
         # It is written into a stylesheet, so nothing but a hex colour may pass.
         if not COLOR_PATTERN.fullmatch(value or ""):
             raise ValueError(f"track colour must look like #1a2b3c, not {value!r}")
@@ -120,7 +120,7 @@ talk_speaker = sa.Table(
 )
 
 
-class Talk(db.Model):
+class Talk(Model):
     """One entry of the programme: a talk, keynote, panel, workshop or break.
 
     Named ``Talk`` so it is never confused with ``db.session``.
@@ -175,7 +175,7 @@ class Talk(db.Model):
         return f"<Talk {self.id} {self.title!r}>"
 
 
-class Speaker(db.Model):
+class Speaker(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(sa.String(36), unique=True, default=lambda: str(uuid.uuid4()))
     conference_id: Mapped[int] = mapped_column(
@@ -202,7 +202,7 @@ class Speaker(db.Model):
 ROLES = ("organizer", "checkin")
 
 
-class ConferenceRole(db.Model):
+class ConferenceRole(Model):
     """What one account may do in one conference: organize it, or check attendees in."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

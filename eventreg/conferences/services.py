@@ -6,7 +6,9 @@ field, ``Conflict`` when other data stands in the way) and writes the change tog
 its audit entry; nothing is ever half-written.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -14,7 +16,7 @@ from flask import abort
 from flask_babel import gettext as _
 from slugify import slugify
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import QueryableAttribute, selectinload
 
 from eventreg.accounts.models import User
 from eventreg.conferences.models import (
@@ -56,6 +58,21 @@ TRACK_FIELDS = ("name", "description", "color")
 SPEAKER_FIELDS = ("name", "title", "affiliation", "bio", "email")
 
 # The longest value each text column holds; longer input is refused, never truncated.
+# Field values (``dict[str, Any]`` below) arrive from forms, the API and the command line
+# in whatever shape those parsed them; the functions here check them field by field.
+
+
+class ConferenceRow(Protocol):
+    """A row that belongs to one conference (a room, track, speaker or question)."""
+
+    def __init__(self, **values: Any) -> None: ...
+
+    @property
+    def id(self) -> int | None: ...
+
+
+_Row = TypeVar("_Row", bound=ConferenceRow)
+
 MAX_LENGTHS = {
     "title": 200,
     "slug": 80,
@@ -75,7 +92,7 @@ MAX_LENGTHS = {
 # --- conferences ------------------------------------------------------------------------
 
 
-def get_published_or_404(slug: str, *related) -> Conference:
+def get_published_or_404(slug: str, *related: QueryableAttribute[Any]) -> Conference:
     """The published conference at ``slug``, with the ``related`` collections (for example
     ``Conference.tracks``) loaded alongside; drafts and unknown slugs are a 404
     (the same answer, so that a draft's address reveals nothing)."""
@@ -89,7 +106,7 @@ def get_published_or_404(slug: str, *related) -> Conference:
     return conference
 
 
-def create_conference(actor: User, **values) -> Conference:
+def create_conference(actor: User, **values: Any) -> Conference:
     """A new draft conference; its creator becomes one of its organizers."""
     with write_transaction():
         values = clean_conference(values, existing=None)
@@ -110,7 +127,7 @@ def create_conference(actor: User, **values) -> Conference:
         return conference
 
 
-def insert_or_refuse(obj, refusal) -> None:
+def insert_or_refuse(obj: object, refusal: Callable[[], Exception]) -> None:
     """Add ``obj`` and write it at once; when the database refuses it (a unique constraint
     lost to a concurrent writer), raise ``refusal()`` instead. The savepoint keeps the
     surrounding transaction usable for building the message."""
@@ -139,12 +156,12 @@ def set_published(actor: User, conference: Conference, published: bool) -> Confe
         return conference
 
 
-def clean_conference(values: dict, existing: Conference | None) -> dict:
+def clean_conference(values: dict[str, Any], existing: Conference | None) -> dict[str, Any]:
     unknown = set(values) - set(CONFERENCE_FIELDS)
     if unknown:
         raise TypeError(f"unknown conference fields: {sorted(unknown)}")
     errors: dict[str, str] = {}
-    cleaned = {field: values.get(field) for field in CONFERENCE_FIELDS}
+    cleaned: dict[str, Any] = {field: values.get(field) for field in CONFERENCE_FIELDS}
     for field in ("title", "description", "venue", "address", "organizer_name", "privacy_notice"):
         cleaned[field] = (cleaned[field] or "").strip()
     check_lengths(cleaned, errors)
@@ -213,7 +230,7 @@ def _aware(value: datetime | None, tz: ZoneInfo) -> datetime | None:
     return local_instant(value.date(), value.time(), tz)
 
 
-def _check_sessions_still_fit(conference: Conference, cleaned: dict) -> dict[str, str]:
+def _check_sessions_still_fit(conference: Conference, cleaned: dict[str, Any]) -> dict[str, str]:
     """A conference cannot move away from under its scheduled sessions."""
     talks = db.session.scalars(
         sa.select(Talk)
@@ -233,10 +250,12 @@ def _check_sessions_still_fit(conference: Conference, cleaned: dict) -> dict[str
         }
     tz = ZoneInfo(cleaned["timezone"])
     for talk in talks:
-        if talk.start_at.astimezone(tz).date() < cleaned["start_date"]:
+        # Scheduled sessions only: both times are set.
+        start_at, end_at = cast(datetime, talk.start_at), cast(datetime, talk.end_at)
+        if start_at.astimezone(tz).date() < cleaned["start_date"]:
             return {"start_date": _("“%(title)s” is scheduled before this day.", title=talk.title)}
         # A session ending at midnight still belongs to the day before.
-        last_moment = talk.end_at - timedelta(microseconds=1)
+        last_moment = end_at - timedelta(microseconds=1)
         if last_moment.astimezone(tz).date() > cleaned["end_date"]:
             return {"end_date": _("“%(title)s” is scheduled after this day.", title=talk.title)}
     return {}
@@ -262,7 +281,7 @@ def slug_taken(slug: str, clash: Conference | None = None) -> Conflict:
 MAX_NUMBER = 2**31 - 1
 
 
-def check_lengths(values: dict, errors: dict[str, str]) -> None:
+def check_lengths(values: dict[str, Any], errors: dict[str, str]) -> None:
     """Text longer than its column holds, and numbers beyond the integer columns, are refused."""
     for field, value in values.items():
         limit = MAX_LENGTHS.get(field)
@@ -275,7 +294,7 @@ def check_lengths(values: dict, errors: dict[str, str]) -> None:
 # --- rooms, tracks and speakers ------------------------------------------------
 
 
-def save_room(actor: User, conference: Conference, room: Room | None = None, **values) -> Room:
+def save_room(actor: User, conference: Conference, room: Room | None = None, **values: Any) -> Room:
     errors: dict[str, str] = {}
     values = strip_fields(values, ROOM_FIELDS)
     check_lengths(values, errors)
@@ -307,7 +326,9 @@ def delete_room(actor: User, conference: Conference, room: Room) -> None:
         delete_audited(actor, conference, room, ROOM_FIELDS, room.name)
 
 
-def save_track(actor: User, conference: Conference, track: Track | None = None, **values) -> Track:
+def save_track(
+    actor: User, conference: Conference, track: Track | None = None, **values: Any
+) -> Track:
     errors: dict[str, str] = {}
     values = strip_fields(values, TRACK_FIELDS)
     check_lengths(values, errors)
@@ -330,7 +351,7 @@ def delete_track(actor: User, conference: Conference, track: Track) -> None:
 
 
 def save_speaker(
-    actor: User, conference: Conference, speaker: Speaker | None = None, **values
+    actor: User, conference: Conference, speaker: Speaker | None = None, **values: Any
 ) -> Speaker:
     errors: dict[str, str] = {}
     values = strip_fields(values, SPEAKER_FIELDS)
@@ -368,7 +389,7 @@ def delete_speaker(actor: User, conference: Conference, speaker: Speaker) -> Non
         delete_audited(actor, conference, speaker, SPEAKER_FIELDS, speaker.name)
 
 
-def strip_fields(values: dict, fields: tuple[str, ...]) -> dict:
+def strip_fields(values: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     unknown = set(values) - set(fields)
     if unknown:
         raise TypeError(f"unknown fields: {sorted(unknown)}")
@@ -381,7 +402,9 @@ def strip_fields(values: dict, fields: tuple[str, ...]) -> dict:
     return cleaned
 
 
-def _check_unique_name(model, conference: Conference, existing, name: str) -> None:
+def _check_unique_name(
+    model: type[Room | Track], conference: Conference, existing: Room | Track | None, name: str
+) -> None:
     """Rooms and tracks have one name each per conference (a unique constraint backs it)."""
     clash = db.session.scalar(sa.select(model).filter_by(conference_id=conference.id, name=name))
     if clash is not None and clash is not existing:
@@ -392,7 +415,15 @@ def _name_taken(name: str) -> Conflict:
     return Conflict({"name": _("This conference already has one called “%(name)s”.", name=name)})
 
 
-def save_audited(actor, conference, model, obj, values: dict, fields: tuple[str, ...], label: str):
+def save_audited(
+    actor: audit.Actor,
+    conference: Conference,
+    model: type[_Row],
+    obj: _Row | None,
+    values: dict[str, Any],
+    fields: tuple[str, ...],
+    label: str,
+) -> _Row:
     """Create (``obj`` None) or change a row of the conference with its audit entry, in one
     write transaction (joining the caller's)."""
     kind = model.__name__.lower()
@@ -434,7 +465,13 @@ def save_audited(actor, conference, model, obj, values: dict, fields: tuple[str,
         return obj
 
 
-def delete_audited(actor, conference, obj, fields: tuple[str, ...], label: str) -> None:
+def delete_audited(
+    actor: audit.Actor,
+    conference: Conference,
+    obj: audit.Recorded,
+    fields: tuple[str, ...],
+    label: str,
+) -> None:
     kind = type(obj).__name__.lower()
     with write_transaction():
         audit.log(
@@ -448,14 +485,14 @@ def delete_audited(actor, conference, obj, fields: tuple[str, ...], label: str) 
         db.session.delete(obj)
 
 
-def copy_row(obj, conference: Conference, fields: tuple[str, ...]):
+def copy_row(obj: _Row, conference: Conference, fields: tuple[str, ...]) -> _Row:
     """A new row like ``obj`` in ``conference``, added to the session at once."""
     twin = type(obj)(conference_id=conference.id, **field_values(obj, fields))
     db.session.add(twin)
     return twin
 
 
-def field_values(obj, fields: tuple[str, ...]) -> dict:
+def field_values(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
     values = {field: getattr(obj, field) for field in fields}
     if "choices" in values:
         values["choices"] = list(values["choices"] or [])

@@ -6,8 +6,10 @@ both paths describe a session in exactly the same words.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -45,7 +47,12 @@ def uid_for(stable_id: str) -> str:
     return f"{stable_id}@{current_app.config['ICAL_UID_DOMAIN']}"
 
 
-def when_text(start: datetime, end: datetime, tz: ZoneInfo, day_text=format_day) -> str:
+def when_text(
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    day_text: Callable[[date], str] = format_day,
+) -> str:
     """``Monday, 28 March 2027, 01:30 CET – 03:30 CEST (Europe/Rome)``: venue wall clock."""
     start_local, end_local = start.astimezone(tz), end.astimezone(tz)
     start_zone, end_zone = start_local.tzname(), end_local.tzname()
@@ -97,7 +104,7 @@ class Wording:
         self.cancelled = _("Cancelled: %(title)s")
         self.organizer_name = conference.organizer_name or conference.title
         self.uid_domain = current_app.config["ICAL_UID_DOMAIN"]
-        self._days = {}
+        self._days: dict[date, str] = {}
 
     def day(self, day: date) -> str:
         if day not in self._days:
@@ -182,7 +189,7 @@ def conference_window(conference: Conference) -> tuple[datetime, datetime]:
             local_instant(conference.start_date, DEFAULT_DAY_START, tz),
             local_instant(conference.end_date, DEFAULT_DAY_END, tz),
         )
-    return first, last
+    return first, cast(datetime, last)  # the first start comes with a last end
 
 
 def conference_event(conference: Conference, *, stamp: datetime | None = None) -> CalendarEvent:
@@ -209,7 +216,7 @@ def conference_event(conference: Conference, *, stamp: datetime | None = None) -
     )
 
 
-def _load_facts(conference: Conference, talk_filter) -> list[SessionFacts]:
+def _load_facts(conference: Conference, talk_filter: sa.ColumnElement[bool]) -> list[SessionFacts]:
     """Session facts for many sessions in two narrow queries (no ORM objects)."""
     rows = db.session.execute(
         sa.select(
@@ -254,8 +261,9 @@ def _load_facts(conference: Conference, talk_filter) -> list[SessionFacts]:
                 uuid=uuid,
                 title=title,
                 abstract=abstract or "",
-                start_at=start,
-                end_at=end,
+                # Scheduled sessions only: both times are set.
+                start_at=cast(datetime, start),
+                end_at=cast(datetime, end),
                 cancelled=status == "cancelled",
                 revision=revision or 0,
                 updated_at=max([updated] + [person[3] for person in people]),
@@ -278,7 +286,7 @@ def talk_feed_events(conference: Conference, talk_id: int) -> list[CalendarEvent
 
 
 def agenda_events(
-    conference: Conference, *, with_conference: bool, talk_ids: sa.Select | list[int]
+    conference: Conference, *, with_conference: bool, talk_ids: sa.Select[int] | list[int]
 ) -> list[CalendarEvent]:
     """A person's calendar: the conference (while they hold a seat) and the sessions with
     ``talk_ids`` (those in which they hold a seat; the registration rules say which)."""

@@ -8,7 +8,9 @@ all of a feed's time goes.
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import Response, current_app, request
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +32,7 @@ _rendered: OrderedDict[str, bytes] = OrderedDict()
 _rendered_lock = threading.Lock()
 
 
-def _rendered_body(etag: str, build) -> bytes:
+def _rendered_body(etag: str, build: Callable[[], bytes]) -> bytes:
     with _rendered_lock:
         if etag in _rendered:
             _rendered.move_to_end(etag)
@@ -52,7 +54,7 @@ def refresh_interval() -> timedelta:
     return timedelta(minutes=current_app.config["ICAL_REFRESH_MINUTES"])
 
 
-def fingerprint(events: list[CalendarEvent], *header) -> str:
+def fingerprint(events: list[CalendarEvent], *header: object) -> str:
     text = repr((FEED_FORMAT, ical.PRODID, header, events))
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
@@ -74,7 +76,9 @@ def changed_at(key: str, etag: str) -> datetime:
                     db.session.flush()
             except IntegrityError:
                 # Another request recorded the same feed at the same moment; theirs stands.
-                version = db.session.get(FeedVersion, key, populate_existing=True)
+                version = cast(
+                    FeedVersion, db.session.get(FeedVersion, key, populate_existing=True)
+                )
         elif version.etag != etag:
             version.etag = etag
             # HTTP dates have whole seconds: two changes within one second must still differ.

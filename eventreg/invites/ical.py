@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event, vCalAddress, vDuration
+from icalendar import STATUS, TRANSP, Calendar, Event, vCalAddress, vDuration
 
 PRODID = "-//eventreg//eventreg conference registration//EN"
 
@@ -75,9 +75,9 @@ def event_component(event: CalendarEvent, attendee: Attendee | None = None) -> E
         description=event.description or None,
         url=event.url or None,
         organizer=organizer,
-        status="CANCELLED" if event.cancelled else "CONFIRMED",
+        status=STATUS.CANCELLED if event.cancelled else STATUS.CONFIRMED,
         # Sessions are time the attendee has committed to: show it as busy.
-        transparency="OPAQUE",
+        transparency=TRANSP.OPAQUE,
     )
     if attendee is not None:
         component.add(
@@ -112,7 +112,7 @@ def invite(method: str, event: CalendarEvent, attendee: Attendee) -> bytes:
     )
     # A calendar-level UID (RFC 7986) names a whole calendar; a message is not one.
     del calendar["UID"]
-    return calendar.to_ical()
+    return calendar.to_ical()  # type: ignore[no-any-return]  # unannotated in icalendar
 
 
 def feed(
@@ -142,4 +142,4 @@ def feed(
     # The same hint under the name Outlook and older clients read (X-WR-CALNAME and
     # X-WR-CALDESC are written by the library next to NAME and DESCRIPTION).
     calendar.add("x-published-ttl", vDuration(refresh))
-    return calendar.to_ical()
+    return calendar.to_ical()  # type: ignore[no-any-return]  # unannotated in icalendar

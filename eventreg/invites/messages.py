@@ -37,7 +37,7 @@ def speaker_person(speaker: Speaker) -> Person:
     return Person(name=speaker.name, email=speaker.email, locale="en")
 
 
-def conference_facts(conference: Conference, event: ical.CalendarEvent) -> dict:
+def conference_facts(conference: Conference, event: ical.CalendarEvent) -> dict[str, object]:
     return {
         "title": conference.title,
         "when_local": when_text(event.start, event.end, conference.tz),
@@ -48,7 +48,7 @@ def conference_facts(conference: Conference, event: ical.CalendarEvent) -> dict:
     }
 
 
-def session_facts(talk: Talk, event: ical.CalendarEvent) -> dict:
+def session_facts(talk: Talk, event: ical.CalendarEvent) -> dict[str, object]:
     conference = talk.conference
     return {
         "title": talk.title,
@@ -68,7 +68,7 @@ def send(
     template: str,
     subject: str,
     invite: tuple[str, ical.CalendarEvent] | None = None,
-    **context,
+    **context: object,
 ) -> bool:
     """Render ``email/<template>.txt/.html`` and record the message; False when the person
     has no address (erased data, a speaker without e-mail)."""
@@ -103,7 +103,7 @@ def send_session(
     subject: str,
     method: str | None,
     stamp: datetime | None = None,
-    **context,
+    **context: object,
 ) -> bool:
     """A message about one session; with ``method``, its invite or cancellation. A session
     without a time yet cannot go into a calendar, so its messages carry no invite."""

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventreg.core.db import UTCDateTime
-from eventreg.core.extensions import db
+from eventreg.core.extensions import Model
 
 
-class FeedVersion(db.Model):
+class FeedVersion(Model):
     """The ETag a feed was last served with, and since when it has had it.
 
     No timestamp column can tell when something *left* a feed (a session dropped from an

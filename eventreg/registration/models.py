@@ -3,11 +3,12 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from eventreg.conferences.models import Conference, Talk
 from eventreg.core.db import UTCDateTime, utcnow
-from eventreg.core.extensions import db
+from eventreg.core.extensions import Model
 
 REGISTRATION_STATUSES = ("confirmed", "waiting", "cancelled")
 SIGNUP_STATUSES = ("confirmed", "waiting")
@@ -19,12 +20,13 @@ def email_key(address: str | None) -> str | None:
     return address.lower() if address else None
 
 
-def _email_key_default(context) -> str | None:
+def _email_key_default(context: DefaultExecutionContext) -> str | None:
     # Bulk inserts (demo data, imports) bypass the ORM validator below.
-    return email_key(context.get_current_parameters().get("email"))
+    params = context.get_current_parameters()  # type: ignore[no-untyped-call]  # SA: untyped
+    return email_key(params.get("email"))
 
 
-class Question(db.Model):
+class Question(Model):
     """A question an organizer adds to the conference's registration form."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,7 +46,7 @@ class Question(db.Model):
     __table_args__ = (sa.CheckConstraint(f"kind IN {QUESTION_KINDS!r}", name="known_kind"),)
 
 
-class Registration(db.Model):
+class Registration(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     conference_id: Mapped[int] = mapped_column(
         sa.ForeignKey("conference.id", ondelete="CASCADE"), index=True
@@ -89,12 +91,12 @@ class Registration(db.Model):
     )
 
     @validates("email")
-    def _keep_email_key(self, key, value):
+    def _keep_email_key(self, key: str, value: str | None) -> str | None:
         self.email_key = email_key(value)
         return value
 
 
-class Answer(db.Model):
+class Answer(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     registration_id: Mapped[int] = mapped_column(
         sa.ForeignKey("registration.id", ondelete="CASCADE")
@@ -109,7 +111,7 @@ class Answer(db.Model):
     __table_args__ = (sa.UniqueConstraint("registration_id", "question_id"),)
 
 
-class SessionSignup(db.Model):
+class SessionSignup(Model):
     """A session in an attendee's personal agenda: a seat, or a waiting-list place."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,7 +131,7 @@ class SessionSignup(db.Model):
     )
 
 
-class Broadcast(db.Model):
+class Broadcast(Model):
     """A message organizers wrote to all attendees, or to a session's, in one go."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,7 +151,7 @@ class Broadcast(db.Model):
     talk = relationship("Talk")
 
 
-class BroadcastMessage(db.Model):
+class BroadcastMessage(Model):
     """One recipient's copy of a broadcast: its outbox row says whether it was delivered."""
 
     broadcast_id: Mapped[int] = mapped_column(

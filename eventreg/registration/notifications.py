@@ -5,6 +5,8 @@ commits; delivery happens after commit (see ``eventreg.mail``). Callers pass the
 management secret only where the message carries the management link.
 """
 
+from typing import cast
+
 import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -32,7 +34,7 @@ def attendee(registration: Registration) -> Person:
     )
 
 
-def agenda_links(registration: Registration) -> dict:
+def agenda_links(registration: Registration) -> dict[str, str]:
     feed = public_url("invites.agenda_feed", token=feed_token_for(registration.id))
     return {"feed_url": feed, "webcal_url": webcal_url(feed)}
 
@@ -206,7 +208,7 @@ def organizer_message(registration: Registration, subject: str, body: str) -> Ou
     person = attendee(registration)
     with force_locale(person.locale):
         return builder.send(
-            Recipient(person.name, person.email),
+            Recipient(person.name, cast(str, person.email)),  # checked above
             kind="organizer_message",
             template="organizers/email/organizer_message",
             subject=f"{conference.title}: {subject}",

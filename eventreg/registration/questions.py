@@ -1,5 +1,7 @@
 """The organizers' own questions on the registration form."""
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
@@ -17,7 +19,7 @@ MAX_CHOICE_LENGTH = 200
 
 
 def save_question(
-    actor: User, conference: Conference, question: Question | None = None, **values
+    actor: User, conference: Conference, question: Question | None = None, **values: Any
 ) -> Question:
     errors: dict[str, str] = {}
     values = strip_fields(values, QUESTION_FIELDS)

@@ -7,7 +7,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from openpyxl import Workbook
@@ -118,7 +118,7 @@ def attendee_query(
     search: str = "",
     status: str = "",
     talk_id: int | None = None,
-) -> sa.Select:
+) -> sa.Select[Registration]:
     """Registrations of the conference matching the filters, in order of arrival.
 
     ``search`` finds a piece of the name, e-mail address or affiliation, in any letter case.
@@ -222,7 +222,7 @@ def export_rows(conference: Conference) -> Iterator[list[str]]:
         yield [neutralise(cell) for cell in row]
 
 
-def _instant(value) -> str:
+def _instant(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 

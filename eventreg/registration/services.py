@@ -14,11 +14,13 @@ session, so concurrent writers queue instead of deadlocking.
 """
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from email import policy
 from email.parser import BytesParser
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -72,14 +74,14 @@ class ConferenceOver(Conflict):
 class NotConfirmed(Conflict):
     """Only a registration holding a conference seat may hold or wait for session seats."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__({"": _("You can pick sessions once you hold a seat at the conference.")})
 
 
 class SessionUnavailable(Conflict):
     """Not a session one can sign up for: cancelled, a break, unscheduled or elsewhere."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__({"": _("This session cannot be added to an agenda.")})
 
 
@@ -100,7 +102,7 @@ class NoFreeSeat(Conflict):
 class DataErased(Conflict):
     """The attendee's data was erased: there is nobody left to write to."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(
             {"": _("This registration's data has been erased: there is no address to write to.")}
         )
@@ -173,14 +175,16 @@ def _require_not_over(conference: Conference, message: str | None = None) -> Non
 
 
 def _agenda_over_message() -> str:
-    return _("The conference is over: the agenda can no longer change.")
+    message: str = _("The conference is over: the agenda can no longer change.")
+    return message
 
 
-def _with_promoted(summary: str, promoted: list) -> str:
+def _with_promoted(summary: str, promoted: Sequence[object]) -> str:
     """An audit summary that says how many the action moved up from a waiting list."""
     if not promoted:
         return summary
-    return summary + " — " + _("%(n)d promoted from the waiting list", n=len(promoted))
+    moved: str = _("%(n)d promoted from the waiting list", n=len(promoted))
+    return summary + " — " + moved
 
 
 # --- registering ------------------------------------------------------------------------
@@ -414,7 +418,8 @@ def promote_registration(
         registration = _reload(registration)
         if registration.status != "waiting":
             return False
-        before, after = {"status": "waiting"}, {"status": "confirmed"}
+        before: dict[str, object] = {"status": "waiting"}
+        after: dict[str, object] = {"status": "confirmed"}
         confirmed = seat_counts(conference.id)["confirmed"]
         if conference.capacity is not None and confirmed >= conference.capacity:
             if not add_seat:
@@ -449,18 +454,28 @@ def waiting_position(registration: Registration) -> int | None:
     )
 
 
-def _place_in_line(model, queued_column, row, queued_at, **same_line) -> int:
+def _place_in_line(
+    model: type[Registration | SessionSignup],
+    queued_column: sa.orm.InstrumentedAttribute[datetime],
+    row: Registration | SessionSignup,
+    queued_at: datetime,
+    **same_line: int,
+) -> int:
     """1 + the waiting rows of the same line that queued earlier (ties broken by id)."""
-    ahead = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(model)
-        .filter_by(status="waiting", **same_line)
-        .where(
-            sa.or_(
-                queued_column < queued_at,
-                sa.and_(queued_column == queued_at, model.id < row.id),
+    # COUNT always answers with one row.
+    ahead = cast(
+        int,
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(model)
+            .filter_by(status="waiting", **same_line)
+            .where(
+                sa.or_(
+                    queued_column < queued_at,
+                    sa.and_(queued_column == queued_at, model.id < row.id),
+                )
             )
-        )
+        ),
     )
     return ahead + 1
 
@@ -640,7 +655,8 @@ def find_clashes(talks: list[Talk]) -> dict[int, list[Talk]]:
     clashes: dict[int, list[Talk]] = {}
     for index, talk in enumerate(ordered):
         for later in ordered[index + 1 :]:
-            if later.start_at >= talk.end_at:
+            # Scheduled sessions only: both times are set.
+            if cast(datetime, later.start_at) >= cast(datetime, talk.end_at):
                 break
             clashes.setdefault(talk.id, []).append(later)
             clashes.setdefault(later.id, []).append(talk)
@@ -760,7 +776,7 @@ def _set_answers(registration: Registration, answers: dict[int, object]) -> None
         registration.answers.append(Answer(question_id=question_id, value=value))
 
 
-def export_personal_data(registration: Registration) -> dict:
+def export_personal_data(registration: Registration) -> dict[str, Any]:
     """Everything held about the attendee, as JSON-ready data (EU right of access)."""
     conference = registration.conference
     messages = db.session.scalars(
@@ -810,7 +826,7 @@ def export_personal_data(registration: Registration) -> dict:
     }
 
 
-def _message_summary(message: OutboxMessage) -> dict:
+def _message_summary(message: OutboxMessage) -> dict[str, Any]:
     parsed = BytesParser(policy=policy.default).parsebytes(message.raw) if message.raw else None
     body = parsed.get_body(preferencelist=("plain",)) if parsed is not None else None
     return {
@@ -824,7 +840,7 @@ def _message_summary(message: OutboxMessage) -> dict:
     }
 
 
-def _iso(instant) -> str | None:
+def _iso(instant: datetime | None) -> str | None:
     return instant.isoformat() if instant is not None else None
 
 

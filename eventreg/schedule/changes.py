@@ -15,19 +15,23 @@ scheduled session cannot be unscheduled", "a cancelled session cannot change", t
 
 import enum
 from bisect import bisect_left, insort
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeGuard, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.engine import Result
 from sqlalchemy.orm import selectinload
 
 from eventreg.conferences.models import TALK_KINDS, Conference, Room, Speaker, Talk, Track
 from eventreg.conferences.rules import check_capacity
 from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
+from eventreg.core.text import has_forbidden_characters
 from eventreg.core.timeutil import format_clock_range, format_day, format_day_short, local_instant
 from eventreg.invites.events import DEFAULT_DAY_END, DEFAULT_DAY_START, conference_window
 from eventreg.registration.models import Registration, SessionSignup
@@ -121,6 +125,22 @@ class SessionValues:
     @property
     def scheduled(self) -> bool:
         return self.start_at is not None and self.status == "scheduled"
+
+
+class _Timed(Protocol):
+    @property
+    def start_at(self) -> datetime | None: ...
+    @property
+    def end_at(self) -> datetime | None: ...
+
+
+def _span(timed: _Timed) -> tuple[datetime, datetime]:
+    """The start and end of a session known to have a time (both are set, or neither)."""
+    return cast(datetime, timed.start_at), cast(datetime, timed.end_at)
+
+
+# What ``ConferenceFacts`` loads by conference.
+_ConferencePart = TypeVar("_ConferencePart", Room, Track, Speaker)
 
 
 def values_of(talk: Talk) -> SessionValues:
@@ -365,13 +385,16 @@ def _proposed(
     given = proposal.given()
     current = before or SessionValues()
     errors: dict[str, str] = {}
-    values: dict[str, object] = {}
+    # Checked field by field below, then handed to ``replace``.
+    values: dict[str, Any] = {}
 
     if "title" in given or before is None:
         title = given.get("title", "")
         title = title.strip() if isinstance(title, str) else ""
         if not title:
             errors["title"] = _("A session needs a title.")
+        elif has_forbidden_characters(title, multiline=False):
+            errors["title"] = _("Please use a single line without control characters.")
         elif len(title) > TITLE_MAX:
             errors["title"] = _(
                 "The title is too long (at most %(max)d characters).", max=TITLE_MAX
@@ -381,6 +404,8 @@ def _proposed(
         abstract = given["abstract"]
         if not isinstance(abstract, str):
             errors["abstract"] = _("The abstract must be text.")
+        elif has_forbidden_characters(abstract, multiline=True):
+            errors["abstract"] = _("Please remove the control characters from this text.")
         elif len(abstract) > ABSTRACT_MAX:
             errors["abstract"] = _(
                 "The abstract is too long (at most %(max)d characters).", max=ABSTRACT_MAX
@@ -422,7 +447,9 @@ def _proposed(
     return replace(current, **values), errors
 
 
-def _check_times(current: SessionValues, given: dict, values: dict) -> dict:
+def _check_times(
+    current: SessionValues, given: dict[str, object], values: dict[str, Any]
+) -> dict[str, str]:
     if "start_at" not in given and "end_at" not in given:
         return {}
     start, end = given.get("start_at", UNCHANGED), given.get("end_at", UNCHANGED)
@@ -451,11 +478,12 @@ def _check_times(current: SessionValues, given: dict, values: dict) -> dict:
 
 
 def _outside_dates(conference: Conference, after: SessionValues) -> str | None:
+    start, end = _span(after)
     if not conflicts.outside_dates(
-        after.start_at, after.end_at, conference.start_date, conference.end_date, conference.tz
+        start, end, conference.start_date, conference.end_date, conference.tz
     ):
         return None
-    return _(
+    return _(  # type: ignore[no-any-return]  # flask_babel is untyped
         "“%(title)s” must take place during the conference, from %(first)s to %(last)s.",
         title=after.title,
         first=format_day(conference.start_date),
@@ -463,7 +491,7 @@ def _outside_dates(conference: Conference, after: SessionValues) -> str | None:
     )
 
 
-def _ids(value: object) -> frozenset:
+def _ids(value: object) -> frozenset[object]:
     """The ids given, as a set; what is not a collection of ids is one (unknown) id."""
     try:
         if isinstance(value, str | bytes) or not isinstance(value, Iterable):
@@ -479,9 +507,7 @@ def _clashes(facts: "ConferenceFacts", talk_id: int | None, after: SessionValues
     outside = _outside_dates(facts.conference, after)
     if outside:
         return {"start_at": outside}
-    slot = conflicts.Slot(
-        talk_id, after.title, after.start_at, after.end_at, after.room_id, after.speaker_ids
-    )
+    slot = conflicts.Slot(talk_id, after.title, *_span(after), after.room_id, after.speaker_ids)
     tz = facts.conference.tz
     found: dict[str, list[str]] = {}
     for clash in conflicts.clashes_with(slot, facts.overlapping(talk_id, after)):
@@ -489,7 +515,8 @@ def _clashes(facts: "ConferenceFacts", talk_id: int | None, after: SessionValues
         if clash.kind == "room":
             message = _(
                 "%(room)s is already taken at that time by “%(other)s” (%(when)s).",
-                room=facts.room(after.room_id).name,
+                # The clash is in this session's room, so it has one.
+                room=cast(Room, facts.room(after.room_id)).name,
                 other=clash.other.title,
                 when=when,
             )
@@ -509,7 +536,9 @@ def _clashes(facts: "ConferenceFacts", talk_id: int | None, after: SessionValues
 # --- the changes, in words ----------------------------------------------------------------
 
 
-def _changes(facts: "ConferenceFacts", before: SessionValues | None, after: SessionValues):
+def _changes(
+    facts: "ConferenceFacts", before: SessionValues | None, after: SessionValues
+) -> Iterator[Change]:
     """Each field that differs, as the conference's organizers read it. A new session lists
     what it is given (each from "—")."""
     if before is None:
@@ -553,9 +582,10 @@ def _changes(facts: "ConferenceFacts", before: SessionValues | None, after: Sess
         yield Change("capacity", _seats(old.capacity), _seats(after.capacity))
 
 
-def _when(start, end, tz, *, with_day: bool) -> str:
+def _when(start: datetime | None, end: datetime | None, tz: ZoneInfo, *, with_day: bool) -> str:
     if start is None:
-        return _("Not scheduled")
+        return _("Not scheduled")  # type: ignore[no-any-return]  # flask_babel is untyped
+    end = cast(datetime, end)  # a session has both times or neither
     clocks = f"{start.astimezone(tz):%H:%M}–{end.astimezone(tz):%H:%M}"
     if not with_day:
         return clocks
@@ -581,7 +611,8 @@ def _seats(capacity: int | None) -> str:
 
 
 def _speaker_notice(kind: str, speaker: Speaker) -> Notice:
-    return Notice(kind, speaker.email.lower(), speaker.name, SPEAKER, speaker_id=speaker.id)
+    email = cast(str, speaker.email)  # callers pass speakers who have an address
+    return Notice(kind, email.lower(), speaker.name, SPEAKER, speaker_id=speaker.id)
 
 
 def _session_notices(
@@ -612,22 +643,27 @@ def _session_notices(
             notices.append(_speaker_notice("speaker_invited", speaker))
     # A speaker who also registered gets the speaker's message only.
     taken = {speaker.email.lower() for speaker in everyone if speaker.email}
+    talk_id = cast(int, talk_id)  # an existing session (``before`` is set) has an id
     return notices + _seat_holder_notices(talk_id, "session_updated", taken)
 
 
 def _seat_holder_notices(talk_id: int, kind: str, skip: set[str]) -> list[Notice]:
     """Attendees whose calendars hold the session: a confirmed seat, an address, and a
     registration that is not cancelled."""
-    rows = db.session.execute(
-        sa.select(Registration.id, Registration.email, Registration.full_name)
-        .join(SessionSignup, SessionSignup.registration_id == Registration.id)
-        .where(
-            SessionSignup.talk_id == talk_id,
-            SessionSignup.status == "confirmed",
-            Registration.status != "cancelled",
-            Registration.email.is_not(None),
-        )
-        .order_by(Registration.id)
+    # NULL addresses are left out, so every row has one.
+    rows = cast(
+        "Result[int, str, str]",
+        db.session.execute(
+            sa.select(Registration.id, Registration.email, Registration.full_name)
+            .join(SessionSignup, SessionSignup.registration_id == Registration.id)
+            .where(
+                SessionSignup.talk_id == talk_id,
+                SessionSignup.status == "confirmed",
+                Registration.status != "cancelled",
+                Registration.email.is_not(None),
+            )
+            .order_by(Registration.id)
+        ),
     )
     return [
         Notice(kind, email.lower(), name, SEAT_HOLDER, registration_id=registration_id)
@@ -643,14 +679,18 @@ def _span_moves(conference: Conference, talk_id: int | None, after: SessionValue
 def _span_notices(conference: Conference) -> list[Notice]:
     """The conference's own event moves with its first or last session: every confirmed
     attendee gets its update."""
-    rows = db.session.execute(
-        sa.select(Registration.id, Registration.email, Registration.full_name)
-        .where(
-            Registration.conference_id == conference.id,
-            Registration.status == "confirmed",
-            Registration.email.is_not(None),
-        )
-        .order_by(Registration.id)
+    # NULL addresses are left out, so every row has one.
+    rows = cast(
+        "Result[int, str, str]",
+        db.session.execute(
+            sa.select(Registration.id, Registration.email, Registration.full_name)
+            .where(
+                Registration.conference_id == conference.id,
+                Registration.status == "confirmed",
+                Registration.email.is_not(None),
+            )
+            .order_by(Registration.id)
+        ),
     )
     return [
         Notice("conference_updated", email.lower(), name, ATTENDEE, registration_id=rid)
@@ -658,7 +698,9 @@ def _span_notices(conference: Conference) -> list[Notice]:
     ]
 
 
-def _window_after(conference: Conference, talk_id: int | None, after: SessionValues):
+def _window_after(
+    conference: Conference, talk_id: int | None, after: SessionValues
+) -> tuple[datetime, datetime]:
     """The conference's span (see ``invites.events.conference_window``) once the session
     has ``after``'s time and status."""
     query = sa.select(sa.func.min(Talk.start_at), sa.func.max(Talk.end_at)).where(
@@ -670,15 +712,16 @@ def _window_after(conference: Conference, talk_id: int | None, after: SessionVal
         query = query.where(Talk.id != talk_id)
     first, last = db.session.execute(query).one()
     if after.scheduled:
-        first = after.start_at if first is None else min(first, after.start_at)
-        last = after.end_at if last is None else max(last, after.end_at)
+        start, end = _span(after)
+        first = start if first is None else min(first, start)
+        last = end if last is None else max(last, end)
     if first is None:
         tz = conference.tz
         return (
             local_instant(conference.start_date, DEFAULT_DAY_START, tz),
             local_instant(conference.end_date, DEFAULT_DAY_END, tz),
         )
-    return first, last
+    return first, cast(datetime, last)  # the first start comes with a last end
 
 
 class ConferenceFacts:
@@ -703,17 +746,17 @@ class ConferenceFacts:
             for slot in self._query_slots(None, None):
                 self._remember(slot)
 
-    def room(self, room_id) -> Room | None:
+    def room(self, room_id: object) -> Room | None:
         if self._rooms is None:
             self._rooms = {r.id: r for r in self._of_conference(Room)}
         return self._rooms.get(room_id) if _is_row_id(room_id) else None
 
-    def track(self, track_id) -> Track | None:
+    def track(self, track_id: object) -> Track | None:
         if self._tracks is None:
             self._tracks = {t.id: t for t in self._of_conference(Track)}
         return self._tracks.get(track_id) if _is_row_id(track_id) else None
 
-    def speakers(self, ids) -> list[Speaker]:
+    def speakers(self, ids: Iterable[object]) -> list[Speaker]:
         """This conference's speakers among ``ids``, by name; ids that are not are left out."""
         wanted = {i for i in ids if _is_row_id(i)} - self._speakers.keys()
         if wanted:
@@ -722,32 +765,33 @@ class ConferenceFacts:
         found = [self._speakers[i] for i in ids if i in self._speakers]
         return sorted(found, key=lambda speaker: (speaker.name, speaker.id))
 
-    def room_name(self, room_id) -> str:
+    def room_name(self, room_id: int | None) -> str:
         if room_id is None:
-            return _("No room")
+            return _("No room")  # type: ignore[no-any-return]  # flask_babel is untyped
         room = self.room(room_id)
         return room.name if room is not None else "—"
 
-    def track_name(self, track_id) -> str:
+    def track_name(self, track_id: int | None) -> str:
         if track_id is None:
-            return _("No track")
+            return _("No track")  # type: ignore[no-any-return]  # flask_babel is untyped
         track = self.track(track_id)
         return track.name if track is not None else "—"
 
-    def speaker_names(self, ids) -> str:
+    def speaker_names(self, ids: Iterable[int]) -> str:
         return ", ".join(speaker.name for speaker in self.speakers(ids)) or "—"
 
     def overlapping(self, talk_id: int | None, after: SessionValues) -> list[conflicts.Slot]:
         """Live scheduled sessions, other than ``talk_id``, whose time overlaps ``after``'s."""
         if self._slots is None:
             return self._query_slots(talk_id, after)
+        start, end = _span(after)
         starts = [slot.start for slot in self._slots]
-        first = bisect_left(starts, after.start_at - self._longest)
-        last = bisect_left(starts, after.end_at)
+        first = bisect_left(starts, start - self._longest)
+        last = bisect_left(starts, end)
         return [
             slot
             for slot in self._slots[first:last]
-            if slot.end > after.start_at and (slot.id is None or slot.id != talk_id)
+            if slot.end > start and (slot.id is None or slot.id != talk_id)
         ]
 
     def add(self, plan: "SessionPlan") -> None:
@@ -755,26 +799,24 @@ class ConferenceFacts:
         after = plan.after
         if self._slots is not None and after.scheduled:
             self._remember(
-                conflicts.Slot(
-                    None,
-                    after.title,
-                    after.start_at,
-                    after.end_at,
-                    after.room_id,
-                    after.speaker_ids,
-                )
+                conflicts.Slot(None, after.title, *_span(after), after.room_id, after.speaker_ids)
             )
 
     def _remember(self, slot: conflicts.Slot) -> None:
-        insort(self._slots, slot, key=lambda s: s.start)
+        slots = cast(list[conflicts.Slot], self._slots)  # kept ``in_memory`` only
+        insort(slots, slot, key=lambda s: s.start)
         self._longest = max(self._longest, slot.end - slot.start)
 
-    def _of_conference(self, model, *criteria):
+    def _of_conference(
+        self, model: type[_ConferencePart], *criteria: sa.ColumnElement[bool]
+    ) -> Sequence[_ConferencePart]:
         return db.session.scalars(
             sa.select(model).where(model.conference_id == self.conference.id, *criteria)
         ).all()
 
-    def _query_slots(self, talk_id, after: SessionValues | None) -> list[conflicts.Slot]:
+    def _query_slots(
+        self, talk_id: int | None, after: SessionValues | None
+    ) -> list[conflicts.Slot]:
         query = (
             sa.select(Talk)
             .where(
@@ -790,12 +832,10 @@ class ConferenceFacts:
         if talk_id is not None:
             query = query.where(Talk.id != talk_id)
         return [
-            conflicts.Slot(
-                t.id, t.title, t.start_at, t.end_at, t.room_id, frozenset(s.id for s in t.speakers)
-            )
+            conflicts.Slot(t.id, t.title, *_span(t), t.room_id, frozenset(s.id for s in t.speakers))
             for t in db.session.scalars(query)
         ]
 
 
-def _is_row_id(value) -> bool:
+def _is_row_id(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 2**31 - 1

@@ -2,13 +2,14 @@
 waiting list moves up at once), and next year's edition copied from this one."""
 
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from eventreg.accounts.models import User
-from eventreg.conferences.models import Conference, ConferenceRole, Speaker, Talk
+from eventreg.conferences.models import Conference, ConferenceRole, Room, Speaker, Talk, Track
 from eventreg.conferences.services import (
     CONFERENCE_FIELDS,
     ROOM_FIELDS,
@@ -30,7 +31,7 @@ from eventreg.registration.models import Question
 from eventreg.registration.questions import QUESTION_FIELDS
 
 
-def update_conference(actor: User, conference: Conference, **values) -> Conference:
+def update_conference(actor: User, conference: Conference, **values: Any) -> Conference:
     """Change a conference's details. A new capacity takes effect at once: raising it gives
     the freed seats to the waiting list in the same transaction, audited with the change."""
     with registration.conference_write(conference.id) as locked:
@@ -85,8 +86,13 @@ def duplicate_conference(
         cleaned = clean_conference(values, existing=None)
         copy = Conference(published=False, **cleaned)
         insert_or_refuse(copy, lambda: slug_taken(cleaned["slug"]))
-        rooms = {room.id: copy_row(room, copy, ROOM_FIELDS) for room in source.rooms}
-        tracks = {track.id: copy_row(track, copy, TRACK_FIELDS) for track in source.tracks}
+        # Looked up by a session's room and track, which may be none.
+        rooms: dict[int | None, Room] = {
+            room.id: copy_row(room, copy, ROOM_FIELDS) for room in source.rooms
+        }
+        tracks: dict[int | None, Track] = {
+            track.id: copy_row(track, copy, TRACK_FIELDS) for track in source.tracks
+        }
         speakers = {
             speaker.id: copy_row(speaker, copy, SPEAKER_FIELDS)
             for speaker in db.session.scalars(sa.select(Speaker).filter_by(conference_id=source.id))

@@ -8,6 +8,7 @@ and the schedule overview (every pair at once).
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 
@@ -56,9 +57,11 @@ def all_clashes(slots: list[Slot]) -> dict[int, list[Clash]]:
         for later in ordered[index + 1 :]:
             if later.start >= slot.end:
                 break
+            # The overview lays out saved sessions, which have ids.
+            slot_id, later_id = cast(int, slot.id), cast(int, later.id)
             for clash in clashes_with(slot, [later]):
-                found.setdefault(slot.id, []).append(clash)
-                found.setdefault(later.id, []).append(Clash(clash.kind, slot, clash.speaker_ids))
+                found.setdefault(slot_id, []).append(clash)
+                found.setdefault(later_id, []).append(Clash(clash.kind, slot, clash.speaker_ids))
     return found
 
 

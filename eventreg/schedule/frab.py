@@ -14,6 +14,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypedDict, cast
 
 import sqlalchemy as sa
 from flask import url_for
@@ -46,7 +47,20 @@ class FrabEvent:
     abstract: str
     slug: str
     url: str
-    persons: list[dict]
+    persons: list["FrabPerson"]
+
+
+class FrabPerson(TypedDict):
+    id: int
+    guid: str
+    name: str
+    biography: str
+    url: str
+
+
+class FrabTrack(TypedDict):
+    name: str
+    color: str
 
 
 @dataclass
@@ -77,7 +91,7 @@ class FrabSchedule:
     start: date
     end: date
     time_zone_name: str
-    tracks: list[dict]
+    tracks: list["FrabTrack"]
     rooms: list[FrabRoom]
     days: list[FrabDay]
 
@@ -125,7 +139,7 @@ def build_schedule(conference: Conference) -> FrabSchedule:
         .order_by(Talk.start_at, Talk.id)
     ).all()
 
-    rooms = {
+    rooms: dict[int | None, FrabRoom] = {
         room.id: FrabRoom(room.name, room_guid(conference, room.id), room.description, room.seats)
         for room in conference.rooms
     }
@@ -136,14 +150,16 @@ def build_schedule(conference: Conference) -> FrabSchedule:
     for talk in talks:
         room = rooms.get(talk.room_id, venue)
         venue_used = venue_used or room is venue
-        start = talk.start_at.astimezone(tz)
+        # Scheduled sessions only: both times are set.
+        start_at, end_at = cast(datetime, talk.start_at), cast(datetime, talk.end_at)
+        start = start_at.astimezone(tz)
         event = FrabEvent(
             id=talk.id,
             guid=talk.uuid,
             title=talk.title,
             kind=talk.kind,
             start=start,
-            end=talk.end_at.astimezone(tz),
+            end=end_at.astimezone(tz),
             room=room.name,
             track=talk.track.name if talk.track else None,
             abstract=talk.abstract,
@@ -207,7 +223,7 @@ def _dates_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def schedule_json(schedule: FrabSchedule) -> dict:
+def schedule_json(schedule: FrabSchedule) -> dict[str, Any]:
     conference = {
         "acronym": schedule.acronym,
         "title": schedule.title,
@@ -249,7 +265,7 @@ def schedule_json(schedule: FrabSchedule) -> dict:
     }
 
 
-def _event_json(event: FrabEvent) -> dict:
+def _event_json(event: FrabEvent) -> dict[str, Any]:
     return {
         "id": event.id,
         "guid": event.guid,
@@ -302,10 +318,12 @@ def schedule_xml(schedule: FrabSchedule) -> bytes:
             room_element = etree.SubElement(day_element, "room", name=room.name, guid=room.guid)
             for event in room.events:
                 _event_xml(room_element, event)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    xml: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return xml
 
 
-def _event_xml(parent, event: FrabEvent) -> None:
+# lxml is untyped here: its elements are ``Any``.
+def _event_xml(parent: Any, event: FrabEvent) -> None:
     element = etree.SubElement(parent, "event", id=str(event.id), guid=event.guid)
     _text(element, "date", event.start.isoformat())
     _text(element, "start", event.start.strftime("%H:%M"))
@@ -324,7 +342,7 @@ def _event_xml(parent, event: FrabEvent) -> None:
     etree.SubElement(element, "links")
 
 
-def _text(parent, tag: str, text: str, **attributes):
+def _text(parent: Any, tag: str, text: str, **attributes: str) -> Any:
     element = etree.SubElement(parent, tag, **attributes)
     element.text = text
     return element

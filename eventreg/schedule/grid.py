@@ -54,7 +54,7 @@ class Cell:
 class Row:
     starts_at: datetime
     # One entry per column: a Cell that starts here, None for an empty slot, or COVERED.
-    cells: list = field(default_factory=list)
+    cells: list[Cell | str | None] = field(default_factory=list)
 
 
 @dataclass
@@ -80,7 +80,8 @@ def build_days(cards: list[SessionCard], room_ids: list[int]) -> list[Day]:
 def _rows(cards: list[SessionCard], room_ids: list[int]) -> list[Row]:
     boundaries = sorted({c.start for c in cards} | {c.end for c in cards})
     index = {instant: i for i, instant in enumerate(boundaries)}
-    column = {room_id: i for i, room_id in enumerate(room_ids)}
+    # Looked up by each card's room, which may be none.
+    column: dict[int | None, int] = {room_id: i for i, room_id in enumerate(room_ids)}
     width = max(len(room_ids), 1)
     all_columns = list(range(width))
     rows = [Row(starts_at=instant, cells=[None] * width) for instant in boundaries[:-1]]
@@ -106,7 +107,9 @@ def _rows(cards: list[SessionCard], room_ids: list[int]) -> list[Row]:
     return rows
 
 
-def _first_taken(rows: list[Row], first: int, last: int, columns: list[int]):
+def _first_taken(
+    rows: list[Row], first: int, last: int, columns: list[int]
+) -> tuple[int, int] | None:
     for r in range(first, last):
         cells = rows[r].cells
         for c in columns:
@@ -115,7 +118,9 @@ def _first_taken(rows: list[Row], first: int, last: int, columns: list[int]):
     return None
 
 
-def _extend_down(cell: Cell, until: int, rows: list[Row], owner: dict) -> None:
+def _extend_down(
+    cell: Cell, until: int, rows: list[Row], owner: dict[tuple[int, int], Cell]
+) -> None:
     """Let a cell grow over the free rows below it, up to row ``until`` (exclusive)."""
     below = cell.row + cell.rowspan
     while below < until and all(rows[below].cells[c] is None for c in cell.columns):

@@ -15,9 +15,10 @@ event as well. Other edits (an abstract, the kind, the track, the seats) are sav
 audited without mailing anyone.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -68,7 +69,7 @@ class SessionSaved:
         return self.plan.notified
 
 
-def snapshot(talk: Talk) -> dict:
+def snapshot(talk: Talk) -> dict[str, Any]:
     values = audit.snapshot(talk, SESSION_AUDIT_FIELDS)
     values["speaker_ids"] = sorted(speaker.id for speaker in talk.speakers)
     return values
@@ -132,7 +133,7 @@ def update_session(actor: audit.Actor, talk: Talk, proposal: SessionFields) -> S
             talk.revision = (talk.revision or 0) + 1
         db.session.flush()
         db.session.expire(talk, ["room", "track"])  # set by id: loaded again when read
-        promoted = ()
+        promoted: tuple[SessionSignup, ...] = ()
         if plan.changed("capacity"):
             promoted = tuple(registration.set_talk_capacity(talk, after.capacity))
         _send(plan, talk, conference)
@@ -208,16 +209,18 @@ def invite_speakers(conference: Conference) -> int:
 # --- shorthands for scripts and tests -------------------------------------------------------
 
 
-def reschedule_talk(talk: Talk, start_at: datetime, end_at: datetime, actor=None) -> int:
+def reschedule_talk(
+    talk: Talk, start_at: datetime, end_at: datetime, actor: audit.Actor = None
+) -> int:
     return update_session(actor, talk, SessionFields(start_at=start_at, end_at=end_at)).notified
 
 
-def move_talk(talk: Talk, room: Room | None, actor=None) -> int:
+def move_talk(talk: Talk, room: Room | None, actor: audit.Actor = None) -> int:
     proposal = SessionFields(room_id=room.id if room is not None else None)
     return update_session(actor, talk, proposal).notified
 
 
-def cancel_talk(talk: Talk, actor=None) -> int:
+def cancel_talk(talk: Talk, actor: audit.Actor = None) -> int:
     return cancel_session(actor, talk).notified
 
 
@@ -278,7 +281,7 @@ def _locked(talk_id: int) -> Talk:
     ).one()
 
 
-def _speakers(ids) -> list[Speaker]:
+def _speakers(ids: Collection[int]) -> list[Speaker]:
     if not ids:
         return []
     return list(db.session.scalars(sa.select(Speaker).where(Speaker.id.in_(ids))))
@@ -305,9 +308,17 @@ def _send(plan: SessionPlan, talk: Talk, conference: Conference) -> None:
         _tell(notice, plan, talk, speakers, registrations, stamp)
 
 
-def _tell(notice: Notice, plan: SessionPlan, talk, speakers, registrations, stamp) -> None:
+def _tell(
+    notice: Notice,
+    plan: SessionPlan,
+    talk: Talk,
+    speakers: dict[int, Speaker],
+    registrations: dict[int, Registration],
+    stamp: datetime,
+) -> None:
+    # Notices that name no speaker go to a registration.
     if notice.kind == "conference_updated":
-        notifications.conference_updated(registrations[notice.registration_id], stamp)
+        notifications.conference_updated(registrations[cast(int, notice.registration_id)], stamp)
         return
     if notice.speaker_id is not None:
         speaker = speakers[notice.speaker_id]
@@ -319,7 +330,7 @@ def _tell(notice: Notice, plan: SessionPlan, talk, speakers, registrations, stam
             return
         person = speaker_person(speaker)
     else:
-        person = attendee(registrations[notice.registration_id])
+        person = attendee(registrations[cast(int, notice.registration_id)])
     if notice.kind == "session_cancelled":
         notifications.session_cancelled(person, talk, stamp)
     else:

@@ -28,6 +28,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from eventreg.conferences.models import Conference
+from eventreg.core.text import has_forbidden_characters
 from eventreg.registration.models import Question, Registration
 from eventreg.registration.services import Details, RegistrationData
 
@@ -37,8 +38,6 @@ EMAIL_MAX = 254
 SHORT_ANSWER_MAX = 500
 LONG_ANSWER_MAX = 5000
 
-# Invisible characters that reorder text: a classic way to disguise a name or a link.
-DIRECTION_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Territory codes in CLDR that are not countries.
 NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
 
@@ -51,23 +50,11 @@ def clean_text(value):
     return unicodedata.normalize("NFC", value.strip())
 
 
-def _has_forbidden(text: str, *, multiline: bool) -> bool:
-    allowed = "\n\t" if multiline else ""
-    for char in text.replace("\r\n", "\n") if multiline else text:
-        if char in allowed:
-            continue
-        category = unicodedata.category(char)
-        # Cc: control characters (CR, LF, NUL, ...); Zl/Zp: Unicode line and paragraph breaks.
-        if category in ("Cc", "Zl", "Zp", "Cs") or char in DIRECTION_OVERRIDES:
-            return True
-    return False
-
-
 class SingleLine:
     """Refuse line breaks and control characters: names end up in e-mail headers."""
 
     def __call__(self, form, field):
-        if field.data and _has_forbidden(field.data, multiline=False):
+        if field.data and has_forbidden_characters(field.data, multiline=False):
             raise ValidationError(_l("Please use a single line without control characters."))
 
 
@@ -75,7 +62,7 @@ class PlainText:
     """Allow paragraphs, but not control characters."""
 
     def __call__(self, form, field):
-        if field.data and _has_forbidden(field.data, multiline=True):
+        if field.data and has_forbidden_characters(field.data, multiline=True):
             raise ValidationError(_l("Please remove the control characters from this text."))
 
 

@@ -412,6 +412,10 @@ def test_refused_input_is_a_json_4xx_with_a_clear_message(twins):
         ({"title": "A", "track_id": 12345}, 422, "track_id", "This conference has no track 12345."),
         ({"title": "   "}, 422, "title", "A session needs a title."),
         ({"title": "\x1c"}, 422, "title", "A session needs a title."),
+        # Control characters would reach invites (and PostgreSQL refuses NUL outright).
+        ({"title": "\x00"}, 422, "title", "without control characters"),
+        ({"title": "Two\nlines"}, 422, "title", "without control characters"),
+        ({"title": "A", "abstract": "a\x00b"}, 422, "abstract", "control characters"),
         ({"title": "A" * 251}, 422, "title", "The title is too long (at most 250 characters)."),
         ({"title": "A", "start_at": end, "end_at": start}, 422, "end_at", "must end after it"),
         ({"title": "A", "start_at": start}, 422, "end_at", "needs both a start and an end"),
