@@ -8,6 +8,8 @@ from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track
 from eventreg.core.db import utcnow
 from eventreg.core.extensions import db
 from eventreg.core.timeutil import local_instant
+from eventreg.schedule.changes import SessionFields
+from eventreg.schedule.services import cancel_session, update_session
 
 _numbers = count(1)
 
@@ -84,3 +86,20 @@ def make_talk(conference: Conference, **fields) -> Talk:
     db.session.add(talk)
     db.session.commit()
     return talk
+
+
+# Session changes in one call, through the schedule's own service (as the system).
+
+
+def reschedule_talk(talk: Talk, start_at: datetime, end_at: datetime) -> int:
+    proposal = SessionFields(start_at=start_at, end_at=end_at)
+    return update_session(None, talk, proposal).notified
+
+
+def move_talk(talk: Talk, room: Room | None) -> int:
+    proposal = SessionFields(room_id=room.id if room is not None else None)
+    return update_session(None, talk, proposal).notified
+
+
+def cancel_talk(talk: Talk) -> int:
+    return cancel_session(None, talk).notified

@@ -154,7 +154,10 @@ def conference_write(conference_id: int) -> Iterator[Conference]:
         ).one()
 
 
-def _locked_talk(talk_id: int) -> Talk:
+def locked_talk(talk_id: int) -> Talk:
+    """The session, read afresh and locked against concurrent changes (a row lock on
+    PostgreSQL; on SQLite the write transaction already holds the database's write lock).
+    Lock its conference first (``conference_write``): every writer takes them in that order."""
     return db.session.scalars(
         sa.select(Talk)
         .where(Talk.id == talk_id)
@@ -510,7 +513,7 @@ def cancel_registration(actor: audit.Actor, registration: Registration) -> list[
 def _drop_all_signups(registration: Registration) -> None:
     signups = sorted(registration.signups, key=lambda signup: signup.talk_id)
     for signup in signups:
-        talk = _locked_talk(signup.talk_id)
+        talk = locked_talk(signup.talk_id)
         registration.signups.remove(signup)
         db.session.flush()
         if signup.status == "confirmed":
@@ -526,7 +529,7 @@ def join_session(actor: audit.Actor, registration: Registration, talk: Talk) -> 
     with conference_write(registration.conference_id) as conference:
         _require_not_over(conference, _agenda_over_message())
         registration = _reload(registration)
-        talk = _locked_talk(talk.id)
+        talk = locked_talk(talk.id)
         if not is_pickable(talk, conference):
             raise SessionUnavailable()
         if registration.status != "confirmed":
@@ -558,7 +561,7 @@ def leave_session(actor: audit.Actor, registration: Registration, talk: Talk) ->
     with conference_write(registration.conference_id) as conference:
         _require_not_over(conference, _agenda_over_message())
         registration = _reload(registration)
-        talk = _locked_talk(talk.id)
+        talk = locked_talk(talk.id)
         signup = _signup(registration.id, talk.id)
         if signup is None:
             return False
@@ -584,7 +587,7 @@ def set_talk_capacity(talk: Talk, capacity: int | None) -> list[SessionSignup]:
     (the schedule's session change audits it); raises ``Invalid`` for a refused number."""
     capacity = check_capacity(capacity)
     with conference_write(talk.conference_id):
-        talk = _locked_talk(talk.id)
+        talk = locked_talk(talk.id)
         talk.capacity = capacity
         return _promote_session_waiting(talk)
 

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from eventreg.conferences.models import Conference, Room, Speaker, Talk
+from eventreg.conferences.models import Conference, Speaker, Talk
 from eventreg.core import audit
 from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.extensions import db
@@ -117,7 +117,7 @@ def update_session(actor: audit.Actor, talk: Talk, proposal: SessionFields) -> S
     """Apply the proposed fields; a new capacity promotes from the session's waiting list."""
     talk_id, conference_id = talk.id, talk.conference_id
     with write_transaction(), registration.conference_write(conference_id) as conference:
-        talk = _locked(talk_id)
+        talk = registration.locked_talk(talk_id)
         plan = plan_update(talk, proposal)
         _refuse(plan)
         if not plan.changes:
@@ -160,7 +160,7 @@ def cancel_session(actor: audit.Actor, talk: Talk) -> SessionSaved:
     """
     talk_id, conference_id = talk.id, talk.conference_id
     with write_transaction(), registration.conference_write(conference_id) as conference:
-        talk = _locked(talk_id)
+        talk = registration.locked_talk(talk_id)
         plan = plan_cancel(talk)
         if not plan.changes:
             return SessionSaved(talk, plan)
@@ -206,24 +206,6 @@ def invite_speakers(conference: Conference) -> int:
     return sent
 
 
-# --- shorthands for scripts and tests -------------------------------------------------------
-
-
-def reschedule_talk(
-    talk: Talk, start_at: datetime, end_at: datetime, actor: audit.Actor = None
-) -> int:
-    return update_session(actor, talk, SessionFields(start_at=start_at, end_at=end_at)).notified
-
-
-def move_talk(talk: Talk, room: Room | None, actor: audit.Actor = None) -> int:
-    proposal = SessionFields(room_id=room.id if room is not None else None)
-    return update_session(actor, talk, proposal).notified
-
-
-def cancel_talk(talk: Talk, actor: audit.Actor = None) -> int:
-    return cancel_session(actor, talk).notified
-
-
 # --- helpers ------------------------------------------------------------------------------
 
 
@@ -267,18 +249,6 @@ def _audit_created(actor: audit.Actor, conference: Conference, talk: Talk) -> No
         summary=talk.title,
         after=snapshot(talk),
     )
-
-
-def _locked(talk_id: int) -> Talk:
-    """The session, locked against concurrent changes (a row lock on PostgreSQL; on
-    SQLite the write transaction already holds the database's write lock). The conference
-    is locked first, the order the registration services use too."""
-    return db.session.scalars(
-        sa.select(Talk)
-        .where(Talk.id == talk_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
 
 
 def _speakers(ids: Collection[int]) -> list[Speaker]:

@@ -11,8 +11,14 @@ from freezegun import freeze_time
 from eventreg.core.extensions import db
 from eventreg.registration.models import SessionSignup
 from eventreg.registration.tokens import feed_token_for
-from eventreg.schedule.services import cancel_talk, move_talk
-from tests.factories import make_conference, make_room, make_speaker, make_talk
+from tests.factories import (
+    cancel_talk,
+    make_conference,
+    make_room,
+    make_speaker,
+    make_talk,
+    move_talk,
+)
 from tests.invites.parsers import parse_agreed
 from tests.mail.builders import add_signup, make_registration
 

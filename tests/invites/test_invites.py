@@ -12,8 +12,15 @@ from freezegun import freeze_time
 
 from eventreg.core.extensions import db
 from eventreg.registration import notifications
-from eventreg.schedule.services import cancel_talk, reschedule_talk
-from tests.factories import at, make_conference, make_room, make_speaker, make_talk
+from tests.factories import (
+    at,
+    cancel_talk,
+    make_conference,
+    make_room,
+    make_speaker,
+    make_talk,
+    reschedule_talk,
+)
 from tests.invites.parsers import parse_agreed
 from tests.mail.builders import add_signup, make_registration
 from tests.mail.mailbox import calendar_part, deliver

@@ -11,13 +11,18 @@ from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
 from eventreg.schedule.changes import SessionFields
-from eventreg.schedule.services import (
+from eventreg.schedule.services import update_session
+from tests.factories import (
+    at,
     cancel_talk,
+    make_conference,
+    make_room,
+    make_speaker,
+    make_talk,
+    make_track,
     move_talk,
     reschedule_talk,
-    update_session,
 )
-from tests.factories import at, make_conference, make_room, make_speaker, make_talk, make_track
 from tests.invites.parsers import parse_agreed
 from tests.mail.builders import add_signup, make_registration
 from tests.mail.mailbox import calendar_part, deliver, text_body, to
