@@ -27,11 +27,13 @@ export UV_SYSTEM_CERTS := 1
 
 # Mail is delivered as .eml files into instance/outbox/ and listed at /_dev/mail/. The server
 # loads wsgi.py, as gunicorn does: serving starts the mail sender, which first sends what the
-# last run left in the outbox.
+# last run left in the outbox. FLASK_RUN_PORT is the port served and, with no BASE_URL
+# configured, the port of every link the demo and the server write.
+run: export FLASK_RUN_PORT = $(PORT)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo
-	EVENTREG_DEV_MAIL_PAGE=1 $(BIN)/flask --app wsgi run --port $(PORT)
+	EVENTREG_DEV_MAIL_PAGE=1 $(BIN)/flask --app wsgi run
 
 test: install-test browser lint test-sqlite test-postgres
 

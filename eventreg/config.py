@@ -1,6 +1,7 @@
 """Configuration layering: defaults, then ``instance/config.py``, then ``EVENTREG_*`` variables."""
 
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -11,8 +12,16 @@ class Defaults:
     SECRET_KEY = None  # generated into instance/secret_key on first run
     SERVER_NAME = None
     PREFERRED_URL_SCHEME = "http"
-    # Public base URL used in e-mails and invites when no request is active (CLI, workers).
-    BASE_URL = "http://127.0.0.1:5000"
+    # The public address every absolute link (mail, invites, feeds, pages) is built from.
+    # None: http://127.0.0.1:<port served>, the port of `flask run` (FLASK_RUN_PORT) or PORT.
+    BASE_URL = None
+    # Host names requests may use; None: BASE_URL's host (plus SERVER_NAME's, and localhost
+    # and 127.0.0.1 when BASE_URL is a loopback address). Any other Host header is a 400.
+    TRUSTED_HOSTS = None
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed.
+    TRUSTED_PROXIES = 0
+    # Largest request body accepted (a 413 page beyond): no form or API call needs more.
+    MAX_CONTENT_LENGTH = 1024 * 1024
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ["en", "zh", "it"]
@@ -25,6 +34,7 @@ class Defaults:
     RESET_LINK_RATE_LIMIT = "5 per minute; 20 per hour"
     PASSWORD_RESET_MAX_AGE = 3600  # seconds a password-reset link stays valid
     PASSWORD_MIN_LENGTH = 10
+    STAFF_SESSION_MAX_AGE = 7 * 24 * 3600  # seconds a staff login lasts before a new login
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session cookie
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -41,6 +51,8 @@ class Defaults:
     MAIL_MAX_ATTEMPTS = 8
     # Where .eml files go when MAIL_SERVER is unset; None means instance/outbox.
     MAIL_FILE_DIR = None
+    # Days a delivered message keeps its address, subject, content and .eml copy; None: always.
+    MAIL_RETENTION_DAYS = 30
     MAIL_BATCH_SIZE = 20  # messages a worker claims at once
     MAIL_LEASE_SECONDS = 300  # a claim expires after this; a crashed worker's rows are retaken
     MAIL_RETRY_BASE_SECONDS = 30  # first retry delay, doubled per attempt
@@ -67,6 +79,22 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return url
+
+
+DEFAULT_PORT = 5000
+
+
+def served_base_url(environ: Mapping[str, str]) -> str:
+    """The base URL when none is configured: this machine, on the port being served.
+
+    ``make run`` and ``flask run --port`` pass it as FLASK_RUN_PORT; gunicorn and hosting
+    platforms as PORT.
+    """
+    for name in ("FLASK_RUN_PORT", "PORT"):
+        port = environ.get(name, "").strip()
+        if port.isdigit() and 0 < int(port) < 65536:
+            return f"http://127.0.0.1:{int(port)}"
+    return f"http://127.0.0.1:{DEFAULT_PORT}"
 
 
 def load_or_create_secret_key(instance_path: str) -> str:

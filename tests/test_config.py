@@ -5,6 +5,7 @@ import stat
 
 import pytest
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from eventreg import create_app
 from eventreg.config import normalise_database_url
@@ -90,3 +91,33 @@ def test_hosting_providers_postgres_urls_are_rewritten_for_psycopg(instance, mon
 )
 def test_normalise_database_url(given, used):
     assert normalise_database_url(given) == used
+
+
+def test_without_a_base_url_links_point_at_the_port_being_served(instance, monkeypatch):
+    for name in ("FLASK_RUN_PORT", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    assert create_app().config["BASE_URL"] == "http://127.0.0.1:5000"
+
+    monkeypatch.setenv("PORT", "8080")  # gunicorn, hosting platforms
+    assert create_app().config["BASE_URL"] == "http://127.0.0.1:8080"
+
+    monkeypatch.setenv("FLASK_RUN_PORT", "8000")  # make run, flask run --port
+    assert create_app().config["BASE_URL"] == "http://127.0.0.1:8000"
+
+    monkeypatch.setenv("FLASK_RUN_PORT", "not a port")
+    assert create_app().config["BASE_URL"] == "http://127.0.0.1:8080"
+
+
+def test_a_configured_base_url_wins_over_the_port(instance, monkeypatch):
+    monkeypatch.setenv("FLASK_RUN_PORT", "8000")
+    monkeypatch.setenv("EVENTREG_BASE_URL", "https://register.example.org")
+    assert create_app().config["BASE_URL"] == "https://register.example.org"
+
+
+def test_behind_proxies_the_app_reads_what_they_forward(instance):
+    plain = create_app()
+    proxied = create_app({"TRUSTED_PROXIES": 2})
+
+    assert not isinstance(plain.wsgi_app, ProxyFix)
+    assert isinstance(proxied.wsgi_app, ProxyFix)
+    assert (proxied.wsgi_app.x_for, proxied.wsgi_app.x_proto, proxied.wsgi_app.x_host) == (2, 2, 2)

@@ -10,6 +10,7 @@ from eventreg.core import audit
 from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
+from eventreg.core.text import has_forbidden_characters
 from eventreg.core.tokens import hash_token, new_token
 
 # "Last used" needs no finer grain; this spares a write on every request of a busy script.
@@ -20,6 +21,8 @@ MAX_NAME_LENGTH = 100
 def issue(user: User, name: str) -> tuple[ApiToken, str]:
     """A new token for the account, and its secret: the only time the secret is known."""
     name = " ".join((name or "").split())
+    if has_forbidden_characters(name, multiline=False):
+        raise Invalid({"name": _("Please use a single line without control characters.")})
     if not name:
         raise Invalid({"name": _("Say what the token is for.")})
     if len(name) > MAX_NAME_LENGTH:

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import has_request_context
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,14 +38,52 @@ class User(UserMixin, Model):  # type: ignore[misc]  # flask_login is untyped
         return self.is_admin or self.may_create_conferences
 
     def get_id(self) -> str:
-        # The session names the account and its current password: changing the password
-        # ends every other session of the account (see auth.load_user).
-        from eventreg.accounts.passwords import password_fingerprint
+        """What Flask-Login keeps in the session cookie: the secret of this login's
+        server-side session (``accounts.sessions``). Outside a request (tests, tools)
+        each call opens a new session, as a login would."""
+        from eventreg.accounts import sessions
 
-        return f"{self.id}:{password_fingerprint(self.password_hash)}"
+        secret = sessions.secret_of(self)
+        if secret is None or not has_request_context():
+            secret = sessions.start(self)
+        return secret
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class StaffSession(Model):
+    """One login of a staff account, on one browser. The cookie holds a random secret and
+    the database its SHA-256: logging out deletes the row, and the cookie, even copied
+    before, opens nothing any more. A new password ends the account's other sessions."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<StaffSession {self.id} of user {self.user_id}>"
+
+
+class PasswordResetRequest(Model):
+    """A "forgot password" form sent, waiting for the mail sender (``accounts.resets``).
+
+    The request only records the address, whether or not an account has it, so it takes
+    the same time either way; the sender mails a link when an active account has it, and
+    deletes the row in any case."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    # The language of the form, for the mail.
+    locale: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<PasswordResetRequest {self.id}>"
 
 
 class ApiToken(Model):

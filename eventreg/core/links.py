@@ -27,6 +27,20 @@ def url_builder() -> Callable[..., str]:
     return build
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+
+
+def trusted_hosts_for(base_url: str, server_name: str | None = None) -> list[str]:
+    """The host names a request may use when ``TRUSTED_HOSTS`` is not set: the public
+    address's own (and ``SERVER_NAME``'s); both loopback spellings when it is a local one."""
+    hosts = [urlsplit(base_url).hostname or ""]
+    if server_name:
+        hosts.append(urlsplit(f"//{server_name}").hostname or "")
+    if any(host in LOOPBACK_HOSTS for host in hosts):
+        hosts.extend(LOOPBACK_HOSTS)
+    return list(dict.fromkeys(host for host in hosts if host))
+
+
 def public_url(endpoint: str, **values: Any) -> str:
     return url_builder()(endpoint, **values)
 

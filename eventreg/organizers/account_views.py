@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from wtforms.fields import SelectChoice
 
-from eventreg.accounts import services
+from eventreg.accounts import services, sessions
 from eventreg.accounts.models import User
 from eventreg.conferences import roles
 from eventreg.conferences.models import Conference, ConferenceRole
@@ -80,6 +80,8 @@ def login():
 @bp.post("/logout")
 @require_login
 def logout():
+    # The session ends on the server: a copy of the cookie opens nothing any more.
+    sessions.end(current_user, sessions.secret_of(current_user))
     logout_user()
     _start_fresh_session()
     flash(_("You have logged out."), "info")
@@ -104,9 +106,6 @@ def change_password():
         except Invalid as error:
             show_errors(form, error)
         else:
-            # The session cookie names the password; renew it so this session stays open
-            # while every other one (on other devices) ends.
-            login_user(current_user)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("organizers.home"))
     return render_form("organizers/password_change.html", form)

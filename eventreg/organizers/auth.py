@@ -14,7 +14,6 @@ The answer is consistent: a conference the account has no role in does not exist
 do everything. Anonymous visitors are sent to the login page.
 """
 
-import hmac
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -23,8 +22,8 @@ from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from eventreg.accounts import sessions
 from eventreg.accounts.models import User
-from eventreg.accounts.passwords import password_fingerprint
 from eventreg.conferences.models import Conference
 from eventreg.conferences.roles import role_in
 from eventreg.core.extensions import db, login_manager
@@ -34,7 +33,7 @@ ACCESS_LEVELS = ("public", "staff", "admin", "creator", "organizer", "checkin")
 # The largest id a table holds (an SQL integer): a longer number in an address or a form
 # is "not found", never a database error.
 MAX_ID = 2**31 - 1
-ID = f"int(max={MAX_ID})"  # the URL converter of ids, as in "/rooms/<{ID}:item_id>"
+ID = "id"  # the URL converter of ids (eventreg.web), as in "/rooms/<{ID}:item_id>"
 
 
 def row_id(text: str) -> int:
@@ -52,18 +51,10 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    """The account a session cookie names, if it still exists, is active, and its password
-    is the one the session was opened with."""
-    user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active:
-        return None
-    if not hmac.compare_digest(fingerprint, password_fingerprint(user.password_hash)):
-        return None
-    return user
+def load_user(session_secret: str) -> User | None:
+    """The active account whose server-side session the cookie names, while that session
+    lasts: logging out, a new password or deactivation ends it (``accounts.sessions``)."""
+    return sessions.user_for(session_secret)
 
 
 def is_local_url(target: str | None) -> bool:

@@ -1,7 +1,6 @@
 """Forms of the organizers' workspace: accounts first, then the conference editors."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     ColorField,
@@ -20,6 +19,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from eventreg.accounts.services import MAX_PASSWORD_LENGTH
+from eventreg.core.forms import Form
 from eventreg.schedule.changes import KIND_LABELS
 
 QUESTION_KIND_LABELS = {
@@ -31,7 +31,7 @@ QUESTION_KIND_LABELS = {
 }
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
         _l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
@@ -48,35 +48,35 @@ class NewPasswordMixin:
     )
 
 
-class PasswordChangeForm(NewPasswordMixin, FlaskForm):
+class PasswordChangeForm(NewPasswordMixin, Form):
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
     )
 
 
-class SetPasswordForm(NewPasswordMixin, FlaskForm):
+class SetPasswordForm(NewPasswordMixin, Form):
     pass
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Length(max=200)])
     is_admin = BooleanField(_l("Administrator (may do everything, including managing accounts)"))
     may_create_conferences = BooleanField(_l("May create conferences"))
 
 
-class EditUserForm(FlaskForm):
+class EditUserForm(Form):
     name = StringField(_l("Name"), validators=[Length(max=200)])
     is_admin = BooleanField(_l("Administrator (may do everything, including managing accounts)"))
     may_create_conferences = BooleanField(_l("May create conferences"))
     active = BooleanField(_l("Account active (may log in)"))
 
 
-class GrantRoleForm(FlaskForm):
+class GrantRoleForm(Form):
     conference_id = SelectField(_l("Conference"), coerce=int, validators=[InputRequired()])
     role = SelectField(
         _l("Role"),
@@ -88,7 +88,7 @@ class GrantRoleForm(FlaskForm):
     )
 
 
-class ConferenceForm(FlaskForm):
+class ConferenceForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     slug = StringField(
         _l("Web address"),
@@ -141,7 +141,7 @@ class ConferenceForm(FlaskForm):
     )
 
 
-class DuplicateForm(FlaskForm):
+class DuplicateForm(Form):
     title = StringField(
         _l("Title of the new conference"), validators=[DataRequired(), Length(max=200)]
     )
@@ -149,7 +149,7 @@ class DuplicateForm(FlaskForm):
     start_date = DateField(_l("First day of the new conference"), validators=[InputRequired()])
 
 
-class RoomForm(FlaskForm):
+class RoomForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     description = StringField(_l("Description"), validators=[Length(max=300)])
     seats = IntegerField(_l("Seats"), validators=[Optional(), NumberRange(min=0)])
@@ -160,13 +160,13 @@ class RoomForm(FlaskForm):
     )
 
 
-class TrackForm(FlaskForm):
+class TrackForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
     color = ColorField(_l("Colour"), default="#5a6b7b", validators=[DataRequired()])
 
 
-class SpeakerForm(FlaskForm):
+class SpeakerForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     title = StringField(
         _l("Title or role"),
@@ -182,7 +182,7 @@ class SpeakerForm(FlaskForm):
     )
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     label = StringField(_l("Question"), validators=[DataRequired(), Length(max=300)])
     help_text = StringField(_l("Help text"), validators=[Length(max=500)])
     kind = SelectField(
@@ -200,7 +200,7 @@ class QuestionForm(FlaskForm):
 SESSION_KIND_LABELS = KIND_LABELS
 
 
-class SessionForm(FlaskForm):
+class SessionForm(Form):
     """A session's details and place in the schedule; the choices of the select fields
     (tracks, speakers, days, rooms) are the conference's own, set by the view.
 
@@ -235,7 +235,7 @@ class SessionForm(FlaskForm):
     room_id = SelectField(_l("Room"), coerce=int)
 
 
-class BroadcastForm(FlaskForm):
+class BroadcastForm(Form):
     talk_id = SelectField(_l("To"), coerce=int)
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(

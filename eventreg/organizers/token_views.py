@@ -7,18 +7,18 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from eventreg.accounts import api_tokens as tokens
 from eventreg.core.errors import Invalid
+from eventreg.core.forms import Form
 from eventreg.organizers.account_views import show_errors
 from eventreg.organizers.auth import MAX_ID, require_login
 from eventreg.organizers.blueprint import bp
 
 
-class NewTokenForm(FlaskForm):
+class NewTokenForm(Form):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(), Length(max=100)],
@@ -26,7 +26,7 @@ class NewTokenForm(FlaskForm):
     )
 
 
-class RevokeTokenForm(FlaskForm):
+class RevokeTokenForm(Form):
     token_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
 
 

@@ -17,13 +17,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypedDict, cast
 
 import sqlalchemy as sa
-from flask import url_for
 from lxml import etree
 from slugify import slugify
 from sqlalchemy.orm import selectinload
 
 from eventreg.conferences.models import Conference, Talk
 from eventreg.core.extensions import db
+from eventreg.core.links import url_builder
 from eventreg.core.timeutil import local_instant
 
 GENERATOR = "eventreg"
@@ -128,6 +128,7 @@ def schedule_version(conference: Conference) -> str:
 def build_schedule(conference: Conference) -> FrabSchedule:
     tz = conference.tz
     acronym = acronym_for(conference.slug)
+    link = url_builder()  # absolute links from BASE_URL, never from the request's host
     talks = db.session.scalars(
         sa.select(Talk)
         .where(
@@ -164,19 +165,14 @@ def build_schedule(conference: Conference) -> FrabSchedule:
             track=talk.track.name if talk.track else None,
             abstract=talk.abstract,
             slug=f"{acronym}-{talk.id}-{slugify(talk.title, max_length=60) or 'session'}",
-            url=url_for("schedule.talk", slug=conference.slug, talk_id=talk.id, _external=True),
+            url=link("schedule.talk", slug=conference.slug, talk_id=talk.id),
             persons=[
                 {
                     "id": speaker.id,
                     "guid": speaker.uuid,
                     "name": speaker.name,
                     "biography": speaker.bio,
-                    "url": url_for(
-                        "schedule.speaker",
-                        slug=conference.slug,
-                        speaker_id=speaker.id,
-                        _external=True,
-                    ),
+                    "url": link("schedule.speaker", slug=conference.slug, speaker_id=speaker.id),
                 }
                 for speaker in talk.speakers
             ],
@@ -206,8 +202,8 @@ def build_schedule(conference: Conference) -> FrabSchedule:
         )
     return FrabSchedule(
         version=schedule_version(conference),
-        url=url_for("frab.schedule_xml_view", slug=conference.slug, _external=True),
-        base_url=url_for("schedule.schedule", slug=conference.slug, _external=True),
+        url=link("frab.schedule_xml_view", slug=conference.slug),
+        base_url=link("schedule.schedule", slug=conference.slug),
         title=conference.title,
         acronym=acronym,
         start=conference.start_date,

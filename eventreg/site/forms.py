@@ -3,7 +3,8 @@
 The conference's own questions are added as fields per request. Text is Unicode-clean:
 any script is welcome (Chinese, accented Italian), text is stored NFC-normalised, and what
 no honest form sends is refused with a message: control characters, line breaks in
-single-line fields, direction overrides and over-long values.
+single-line fields, direction overrides (all three refused by every form, see
+``eventreg.core.forms``) and over-long values.
 """
 
 import unicodedata
@@ -13,7 +14,6 @@ from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
@@ -28,7 +28,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from eventreg.conferences.models import Conference
-from eventreg.core.text import has_forbidden_characters
+from eventreg.core.forms import Form
 from eventreg.registration.models import Question, Registration
 from eventreg.registration.services import Details, RegistrationData
 
@@ -48,22 +48,6 @@ def clean_text(value):
     if not isinstance(value, str):
         return value
     return unicodedata.normalize("NFC", value.strip())
-
-
-class SingleLine:
-    """Refuse line breaks and control characters: names end up in e-mail headers."""
-
-    def __call__(self, form, field):
-        if field.data and has_forbidden_characters(field.data, multiline=False):
-            raise ValidationError(_l("Please use a single line without control characters."))
-
-
-class PlainText:
-    """Allow paragraphs, but not control characters."""
-
-    def __call__(self, form, field):
-        if field.data and has_forbidden_characters(field.data, multiline=True):
-            raise ValidationError(_l("Please remove the control characters from this text."))
 
 
 def _too_long(maximum: int) -> Length:
@@ -118,7 +102,6 @@ def _name_field() -> StringField:
         validators=[
             DataRequired(message=_l("Please enter your name.")),
             _too_long(NAME_MAX),
-            SingleLine(),
         ],
         render_kw={"autocomplete": "name", "maxlength": NAME_MAX},
     )
@@ -128,7 +111,7 @@ def _affiliation_field() -> StringField:
     return StringField(
         _l("Organisation or affiliation"),
         filters=[clean_text],
-        validators=[Optional(), _too_long(AFFILIATION_MAX), SingleLine()],
+        validators=[Optional(), _too_long(AFFILIATION_MAX)],
         render_kw={"autocomplete": "organization", "maxlength": AFFILIATION_MAX},
     )
 
@@ -209,14 +192,14 @@ def question_field(question: Question) -> Field:
             label,
             description=description,
             filters=[clean_text],
-            validators=[*text_presence, _too_long(LONG_ANSWER_MAX), PlainText()],
+            validators=[*text_presence, _too_long(LONG_ANSWER_MAX)],
             render_kw={"maxlength": LONG_ANSWER_MAX, "rows": 4},
         )
     return StringField(
         label,
         description=description,
         filters=[clean_text],
-        validators=[*text_presence, _too_long(SHORT_ANSWER_MAX), SingleLine()],
+        validators=[*text_presence, _too_long(SHORT_ANSWER_MAX)],
         render_kw={"maxlength": SHORT_ANSWER_MAX},
     )
 
@@ -244,7 +227,7 @@ def question_field_name(question: Question) -> str:
     return f"question_{question.id}"
 
 
-class RegistrationForm(_AnswersMixin, FlaskForm):
+class RegistrationForm(_AnswersMixin, Form):
     full_name = _name_field()
     email = _email_field()
     affiliation = _affiliation_field()
@@ -264,7 +247,7 @@ class RegistrationForm(_AnswersMixin, FlaskForm):
         )
 
 
-class DetailsForm(_AnswersMixin, FlaskForm):
+class DetailsForm(_AnswersMixin, Form):
     full_name = _name_field()
     affiliation = _affiliation_field()
     country = _country_field()
@@ -278,7 +261,7 @@ class DetailsForm(_AnswersMixin, FlaskForm):
         )
 
 
-class ResendForm(FlaskForm):
+class ResendForm(Form):
     email = _email_field()
 
 

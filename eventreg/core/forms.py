@@ -1,0 +1,44 @@
+"""The base of every HTML form: text fields never take control characters.
+
+Names, titles and descriptions end up in e-mail headers, calendar files and other people's
+mail (and PostgreSQL refuses NUL outright), so the rule is checked once, here, for every
+text field of every form: single-line fields refuse any control character, line breaks
+included; text areas allow tabs and line breaks. Passwords are left as typed.
+"""
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, PasswordField, StringField, TextAreaField
+
+from eventreg.core.text import has_forbidden_characters
+
+SINGLE_LINE_MESSAGE = _l("Please use a single line without control characters.")
+MULTILINE_MESSAGE = _l("Please remove the control characters from this text.")
+
+
+def control_character_error(field: Field) -> Any | None:
+    """The message for a text field whose value holds characters no honest form sends."""
+    if not isinstance(field, StringField) or isinstance(field, PasswordField):
+        return None
+    if not isinstance(field.data, str) or not field.data:
+        return None
+    multiline = isinstance(field, TextAreaField)
+    if has_forbidden_characters(field.data, multiline=multiline):
+        return MULTILINE_MESSAGE if multiline else SINGLE_LINE_MESSAGE
+    return None
+
+
+class Form(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped
+    """``FlaskForm`` that also refuses control characters in every text field."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid: bool = super().validate(extra_validators)
+        for field in self:
+            message = control_character_error(field)
+            if message is not None:
+                if message not in field.errors:
+                    field.errors = [*field.errors, message]
+                valid = False
+        return valid
