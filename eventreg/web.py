@@ -2,19 +2,32 @@
 
 from urllib.parse import urlencode
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, abort, jsonify, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 from eventreg.api import register_api
 from eventreg.core import timeutil
 from eventreg.mail.views import register_dev_mail_page
+from eventreg.organizers.auth import MAX_ID
 from eventreg.organizers.views import bp as organizers_bp
 from eventreg.registration import checkin
 from eventreg.site import register_site
 
 
+class RowIdConverter(IntegerConverter):
+    """``<id:talk_id>``: a row id in an address. A number no table can hold (beyond an SQL
+    integer) does not match, so it is a 404 rather than a database error."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
 def register_web(app: Flask) -> None:
+    # Before any blueprint is registered: their rules are compiled as they are added.
+    app.url_map.converters["id"] = RowIdConverter
     register_site(app)
     register_dev_mail_page(app)
     app.register_blueprint(organizers_bp)
@@ -37,6 +50,23 @@ def register_web(app: Flask) -> None:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+    @app.before_request
+    def refuse_what_no_page_takes():
+        # Control characters: no address or query has a use for them; PostgreSQL refuses NUL
+        # outright and the rest would end up in mail headers and calendar files. Form fields
+        # are checked by their forms, which say which field is at fault.
+        if _has_control_characters(request.path):
+            abort(404)  # no address of the site holds one
+        # (The API's query parameters are all typed; its schemas refuse the rest with a 422.)
+        if not request.path.startswith("/api/") and any(
+            _has_control_characters(name + value) for name, value in request.args.items(multi=True)
+        ):
+            abort(400)
+        # No form uploads files: one sent in place of a text field is refused here rather
+        # than handed to a form field that expects a string.
+        if request.files:
+            abort(415)
 
     @app.before_request
     def remember_language():
@@ -83,11 +113,24 @@ def this_page_with(**changes) -> str:
     return request.path + ("?" + urlencode(args) if args else "")
 
 
+def _has_control_characters(text: str) -> bool:
+    return any(ord(char) < 32 or 127 <= ord(char) < 160 for char in text)
+
+
 def _error_handler(code: int, title, message):
     def handler(error):
+        if code == 500:
+            # Flask has logged the exception; the answer says nothing of it.
+            error = InternalServerError()
         if request.path.startswith("/api/"):  # API clients get JSON, never an HTML page
-            return jsonify(status=code, error=str(title), message=str(message)), code
-        return render_template("error.html", code=code, title=title, message=message), code
+            body = {"status": code, "error": str(title), "message": str(message), "errors": {}}
+            response = jsonify(body)
+        else:
+            response = render_template("error.html", code=code, title=title, message=message)
+        # An HTTP error's own headers stay: "Allow" of a 405, "Retry-After" of a 429.
+        headers = error.get_headers() if isinstance(error, HTTPException) else []
+        extra = [(name, value) for name, value in headers if name.lower() != "content-type"]
+        return response, code, extra
 
     return handler
 
@@ -97,8 +140,17 @@ ERROR_PAGES = {
     403: (_l("Not allowed"), _l("You are not allowed to open this page.")),
     404: (_l("Page not found"), _l("There is nothing at this address.")),
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("Request too large"), _l("What was sent is larger than this address accepts.")),
+    415: (
+        _l("Unsupported content type"),
+        _l("This address does not accept what was sent in that format."),
+    ),
     429: (
         _l("Too many requests"),
         _l("You have sent too many requests in a short time. Please wait a minute and try again."),
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l("The server could not answer this request. Please try again later."),
     ),
 }

@@ -384,13 +384,31 @@ def test_session_page_of_a_cancelled_session_says_so(client, programme):
     assert "is-cancelled" in doc.xpath("//article")[0].get("class")
 
 
-def test_session_page_of_an_unscheduled_session(app, client):
+def test_a_session_without_a_time_is_not_public(app, client):
+    # Ids are sequential: trying them must not reveal the sessions still being planned.
     conference = make_conference()
     talk = make_talk(conference, title="Still being planned", start_at=None, end_at=None)
 
-    doc = page(client.get(f"/c/{conference.slug}/sessions/{talk.id}"))
+    response = client.get(f"/c/{conference.slug}/sessions/{talk.id}")
 
-    assert "Not scheduled yet" in body_text(doc)
+    assert response.status_code == 404
+    assert "Still being planned" not in response.text
+
+
+def test_a_speaker_of_sessions_without_a_time_only_is_not_public(app, client):
+    conference = make_conference()
+    planned = make_speaker(conference, name="Not Yet Announced")
+    make_talk(conference, speakers=[planned], start_at=None, end_at=None)
+    announced = make_speaker(conference, name="Giulia Rossi")
+    make_talk(conference, speakers=[announced])
+
+    hidden = client.get(f"/c/{conference.slug}/speakers/{planned.id}")
+    doc = page(client.get(f"/c/{conference.slug}/"))
+
+    assert hidden.status_code == 404
+    assert "Not Yet Announced" not in hidden.text
+    assert "Not Yet Announced" not in body_text(doc)
+    page(client.get(f"/c/{conference.slug}/speakers/{announced.id}"))
 
 
 def test_session_of_another_conference_or_a_draft_is_not_found(app, client):
@@ -442,6 +460,7 @@ def test_speaker_of_another_conference_is_not_found(app, client):
     mine = make_conference()
     other = make_conference()
     stranger = make_speaker(other)
+    make_talk(other, speakers=[stranger])
 
     page(client.get(f"/c/{mine.slug}/speakers/{stranger.id}"), status=404)
     page(client.get(f"/c/{mine.slug}/speakers/999999"), status=404)

@@ -12,17 +12,19 @@ sites and the blueprint needs no CSRF token.
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Blueprint, g, jsonify, make_response, request, url_for
+from flask import Blueprint, g, jsonify, make_response, request
 from flask_babel import gettext as _
 from pydantic import BaseModel
 from spectree import Response
 from spectree.models import SecurityScheme, SecuritySchemeData
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import BadRequest
 
 from eventreg.accounts import api_tokens as tokens
 from eventreg.api.errors import ApiNotFound, api_error, register_error_handlers
 from eventreg.api.public import room_json, spec, track_json
 from eventreg.api.schemas import (
+    MAX_ID,
     Error,
     ManagedConferenceList,
     ManagedSessionOut,
@@ -35,6 +37,7 @@ from eventreg.api.schemas import (
 from eventreg.conferences.models import Conference, Talk
 from eventreg.conferences.roles import conferences_visible_to, role_in
 from eventreg.core.extensions import csrf, db
+from eventreg.core.links import public_url
 from eventreg.registration import reports as attendees
 from eventreg.registration.models import Registration
 from eventreg.schedule import services as schedule
@@ -59,9 +62,11 @@ if not any(scheme.name == BEARER for scheme in spec.config.security_schemes or (
     ]
 SECURITY = {BEARER: []}
 REFUSALS = {
+    "HTTP_400": Error,
     "HTTP_401": Error,
     "HTTP_403": Error,
     "HTTP_404": Error,
+    "HTTP_415": Error,
 }
 
 
@@ -80,6 +85,33 @@ def authenticate():
         response.headers["WWW-Authenticate"] = 'Bearer realm="eventreg"'
         return response
     g.api_user = token.user
+
+
+@bp.before_request
+def accept_only_json_objects():
+    """A body is a JSON object or nothing: a form, a file upload, JSON that does not parse or
+    a bare ``null`` / ``false`` is refused here with its reason (spectree would read any of
+    them as an empty object, and a form as no body at all)."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    # A form's body is already consumed (parsed into request.form) when this runs.
+    is_form = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+    body = request.get_data(cache=True)
+    if is_form or (body and request.mimetype != "application/json"):
+        return api_error(
+            415,
+            _("Unsupported content type"),
+            _("Send the body as JSON, with “Content-Type: application/json”."),
+        )
+    if not body:
+        return None  # an operation without a body (or an empty update)
+    try:
+        parsed = request.get_json()
+    except BadRequest:
+        return api_error(400, _("Bad request"), _("The body is not valid JSON (in UTF-8)."))
+    if not isinstance(parsed, dict):
+        return api_error(422, _("Unprocessable request"), _("The body must be a JSON object."))
+    return None
 
 
 def managed_conference(view):
@@ -119,7 +151,7 @@ def managed_session_json(talk: Talk) -> dict:
         "speakers": [{"id": s.id, "name": s.name} for s in talk.speakers],
         "capacity": talk.capacity,
         "revision": talk.revision or 0,
-        "url": url_for("schedule.talk", slug=talk.conference.slug, talk_id=talk.id, _external=True),
+        "url": public_url("schedule.talk", slug=talk.conference.slug, talk_id=talk.id),
         "updated_at": talk.updated_at.isoformat(),
     }
 
@@ -264,7 +296,9 @@ def registrations_csv(conference: Conference):
 
 
 def _talk(conference: Conference, session_id: int) -> Talk:
-    talk = db.session.get(Talk, session_id) if session_id <= 2**31 - 1 else None
+    # Ids in API addresses are werkzeug's ``int`` (spectree documents it as int32) rather
+    # than the site's ``id`` converter: one beyond the column is checked here.
+    talk = db.session.get(Talk, session_id) if session_id <= MAX_ID else None
     if talk is None or talk.conference_id != conference.id:
         raise ApiNotFound(_("This conference has no such session."))
     return talk

@@ -10,13 +10,14 @@ import math
 from datetime import time, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext as _
 from spectree import Response, SpecTree
 from sqlalchemy.orm import selectinload
 
 from eventreg.api.errors import ApiNotFound, register_error_handlers, schema_refusal
 from eventreg.api.schemas import (
+    MAX_ID,
     ConferenceList,
     ConferenceOut,
     Error,
@@ -31,6 +32,7 @@ from eventreg.api.schemas import (
 )
 from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track, talk_speaker
 from eventreg.core.extensions import csrf, db
+from eventreg.core.links import public_url
 from eventreg.core.timeutil import local_instant
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -105,9 +107,9 @@ def conference_json(conference: Conference) -> dict:
         "timezone": conference.timezone,
         "start_date": conference.start_date.isoformat(),
         "end_date": conference.end_date.isoformat(),
-        "url": url_for("conferences.conference", slug=slug, _external=True),
-        "schedule_xml": url_for("frab.schedule_xml_view", slug=slug, _external=True),
-        "schedule_json": url_for("frab.schedule_json_view", slug=slug, _external=True),
+        "url": public_url("conferences.conference", slug=slug),
+        "schedule_xml": public_url("frab.schedule_xml_view", slug=slug),
+        "schedule_json": public_url("frab.schedule_json_view", slug=slug),
         "updated_at": conference.updated_at.isoformat(),
     }
 
@@ -140,7 +142,7 @@ def session_json(talk: Talk) -> dict:
         "room": room_json(talk.room) if talk.room else None,
         "track": track_json(talk.track) if talk.track else None,
         "speakers": [{"id": s.id, "name": s.name} for s in talk.speakers],
-        "url": url_for("schedule.talk", slug=talk.conference.slug, talk_id=talk.id, _external=True),
+        "url": public_url("schedule.talk", slug=talk.conference.slug, talk_id=talk.id),
         "updated_at": talk.updated_at.isoformat(),
     }
 
@@ -153,9 +155,7 @@ def speaker_json(speaker: Speaker) -> dict:
         "title": speaker.title,
         "affiliation": speaker.affiliation,
         "bio": speaker.bio,
-        "url": url_for(
-            "schedule.speaker", slug=speaker.conference.slug, speaker_id=speaker.id, _external=True
-        ),
+        "url": public_url("schedule.speaker", slug=speaker.conference.slug, speaker_id=speaker.id),
         "updated_at": speaker.updated_at.isoformat(),
     }
 
@@ -218,7 +218,7 @@ def session(slug: str, session_id: int):
     """One scheduled session."""
     conference = _published(slug)
     # Ids beyond the integer column cannot exist (and PostgreSQL refuses to compare them).
-    in_range = session_id <= 2**31 - 1
+    in_range = session_id <= MAX_ID
     talk = in_range and db.session.scalar(_scheduled_talks(conference).where(Talk.id == session_id))
     if not talk:
         raise ApiNotFound(_("This conference has no such session."))

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -14,10 +15,32 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from eventreg.core.timeutil import EARLIEST, LATEST, day_within_calendar, within_calendar
+
+MAX_ID = 2**31 - 1
 # A database id: positive and within PostgreSQL's integer column.
-RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # The same in a request body, where a JSON ``true`` must not pass for the id 1.
-BodyRowId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
+BodyRowId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+
+CALENDAR_SPAN = f"between {EARLIEST.date()} and {LATEST.date()} (UTC)"
+
+
+def _in_calendar(instant: datetime) -> datetime:
+    if not within_calendar(instant):
+        raise ValueError(f"must lie {CALENDAR_SPAN}")
+    return instant
+
+
+def _day_in_calendar(day: date) -> date:
+    if not day_within_calendar(day):
+        raise ValueError(f"must lie {CALENDAR_SPAN}")
+    return day
+
+
+# An instant with a UTC offset, within the years every conversion can handle.
+Instant = Annotated[AwareDatetime, AfterValidator(_in_calendar)]
+Day = Annotated[date, AfterValidator(_day_in_calendar)]
 
 
 def _optional_filter(description: str):
@@ -36,13 +59,15 @@ class PageQuery(BaseModel):
 
 
 class SyncQuery(PageQuery):
-    updated_since: AwareDatetime | SkipJsonSchema[None] = _optional_filter(
-        "Only items changed at or after this instant (with a UTC offset)."
+    updated_since: Instant | SkipJsonSchema[None] = _optional_filter(
+        f"Only items changed at or after this instant (with a UTC offset, {CALENDAR_SPAN})."
     )
 
 
 class SessionQuery(SyncQuery):
-    day: date | SkipJsonSchema[None] = _optional_filter("Only sessions starting on this local day.")
+    day: Day | SkipJsonSchema[None] = _optional_filter(
+        f"Only sessions starting on this local day ({CALENDAR_SPAN})."
+    )
     track: RowId | SkipJsonSchema[None] = _optional_filter("Only this track's sessions.")
     room: RowId | SkipJsonSchema[None] = _optional_filter("Only sessions in this room.")
 
@@ -158,7 +183,7 @@ Title = Annotated[StrictStr, Field(description="At most 250 characters, not blan
 Abstract = Annotated[StrictStr, Field(description="At most 20000 characters.")]
 Kind = Literal["talk", "keynote", "panel", "workshop", "break"]
 # Within the integer column (a number beyond it could not be stored at all).
-Seats = Annotated[StrictInt, Field(le=2**31 - 1, description="0 or more.")]
+Seats = Annotated[StrictInt, Field(le=MAX_ID, description="0 or more.")]
 SpeakerIds = Annotated[list[BodyRowId], Field(max_length=100)]
 
 
@@ -178,8 +203,8 @@ class SessionCreate(_Strict):
     kind: Kind = "talk"
     track_id: BodyRowId | None = Field(None, description="A track of this conference, or null.")
     room_id: BodyRowId | None = Field(None, description="A room of this conference, or null.")
-    start_at: AwareDatetime | None = Field(None, description="With a UTC offset.")
-    end_at: AwareDatetime | None = Field(None, description="With a UTC offset.")
+    start_at: Instant | None = Field(None, description=f"With a UTC offset, {CALENDAR_SPAN}.")
+    end_at: Instant | None = Field(None, description=f"With a UTC offset, {CALENDAR_SPAN}.")
     capacity: Seats | None = Field(
         None, description="The session's own seats; null: only the conference's limit."
     )
@@ -197,10 +222,10 @@ class SessionUpdate(_Strict):
     kind: Kind | SkipJsonSchema[None] = _optional_filter("The new kind.")
     track_id: BodyRowId | None = Field(None, description="A track of this conference, or null.")
     room_id: BodyRowId | None = Field(None, description="A room of this conference, or null.")
-    start_at: AwareDatetime | SkipJsonSchema[None] = _optional_filter(
+    start_at: Instant | SkipJsonSchema[None] = _optional_filter(
         "The new start, with a UTC offset (with end_at)."
     )
-    end_at: AwareDatetime | SkipJsonSchema[None] = _optional_filter(
+    end_at: Instant | SkipJsonSchema[None] = _optional_filter(
         "The new end, with a UTC offset (with start_at)."
     )
     capacity: Seats | None = Field(

@@ -1,6 +1,6 @@
 """Converting stored UTC instants to a conference's wall clock, and naming the zone."""
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -9,6 +9,25 @@ from flask_babel import get_locale
 
 # Reading the zone names walks the tz database on disk: once per process is enough.
 known_timezones = cache(available_timezones)
+
+
+# The instants every zone's clock can show, with a day to spare for "the day after": Python's
+# dates stop at the years 1 and 9999, and a UTC offset or a day's step beyond them overflows
+# (an OverflowError, not a refusal). Input outside this span is refused with a message.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def within_calendar(instant: datetime) -> bool:
+    """Whether an aware instant lies where every conversion and day's step still works."""
+    try:
+        return EARLIEST <= instant.astimezone(UTC) <= LATEST
+    except OverflowError:  # its offset takes it beyond the year 1 or 9999
+        return False
+
+
+def day_within_calendar(day: date) -> bool:
+    return EARLIEST.date() <= day <= LATEST.date()
 
 
 def is_valid_timezone(name: str) -> bool:

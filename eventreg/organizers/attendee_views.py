@@ -13,13 +13,23 @@ from flask_login import current_user
 from eventreg.conferences.models import Conference, Talk
 from eventreg.core.errors import Conflict
 from eventreg.core.extensions import db
-from eventreg.organizers.auth import ID, conference_view, row_id
+from eventreg.organizers.auth import conference_view, row_id
 from eventreg.organizers.blueprint import bp
 from eventreg.registration import reports as attendees
 from eventreg.registration import services as registration_services
 from eventreg.registration.models import REGISTRATION_STATUSES, Registration
 
 PAGE_SIZE = 50
+LAST_PAGE = 100_000  # far beyond any list; a larger page number would overflow the offset
+
+
+def page_number(text: str) -> int:
+    """``?page=`` of a list (``request.args.get("page", 1, type=page_number)``): ValueError,
+    and so the first page, for anything but a number from 1 to LAST_PAGE."""
+    value = int(text)
+    if not 1 <= value <= LAST_PAGE:
+        raise ValueError(f"no page {text!r}")
+    return value
 
 
 @bp.get("/c/<slug>/dashboard")
@@ -40,6 +50,7 @@ def attendee_list(conference: Conference):
     talk_id = request.args.get("session", type=row_id)
     page = db.paginate(
         attendees.attendee_query(conference, search=search, status=status, talk_id=talk_id),
+        page=request.args.get("page", 1, type=page_number),
         per_page=PAGE_SIZE,
         error_out=False,
     )
@@ -90,7 +101,7 @@ def attendee_xlsx(conference: Conference):
     return response
 
 
-@bp.post(f"/c/<slug>/attendees/<{ID}:registration_id>/cancel")
+@bp.post("/c/<slug>/attendees/<id:registration_id>/cancel")
 @conference_view("organizer")
 def cancel_attendee(conference: Conference, registration_id: int):
     registration = _registration_or_404(conference, registration_id)
@@ -104,7 +115,7 @@ def cancel_attendee(conference: Conference, registration_id: int):
     return _back_to_list(conference)
 
 
-@bp.post(f"/c/<slug>/attendees/<{ID}:registration_id>/promote")
+@bp.post("/c/<slug>/attendees/<id:registration_id>/promote")
 @conference_view("organizer")
 def promote_attendee(conference: Conference, registration_id: int):
     """Give a chosen waiting attendee a seat; when every seat is taken the organizer must
@@ -125,7 +136,7 @@ def promote_attendee(conference: Conference, registration_id: int):
     return _back_to_list(conference)
 
 
-@bp.post(f"/c/<slug>/attendees/<{ID}:registration_id>/resend")
+@bp.post("/c/<slug>/attendees/<id:registration_id>/resend")
 @conference_view("organizer")
 def resend_attendee_link(conference: Conference, registration_id: int):
     registration = _registration_or_404(conference, registration_id)

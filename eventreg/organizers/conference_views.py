@@ -17,7 +17,8 @@ from eventreg.core.audit import AuditEntry
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
 from eventreg.organizers.account_views import render_form, show_errors
-from eventreg.organizers.auth import ID, conference_view, require_creator
+from eventreg.organizers.attendee_views import page_number
+from eventreg.organizers.auth import conference_view, require_creator
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.forms import (
     QUESTION_KIND_LABELS,
@@ -140,6 +141,7 @@ def audit_log(conference: Conference):
         sa.select(AuditEntry)
         .filter_by(conference_id=conference.id)
         .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
+        page=request.args.get("page", 1, type=page_number),
         per_page=AUDIT_PAGE_SIZE,
         error_out=False,
     )
@@ -230,13 +232,13 @@ def rooms(conference: Conference):
     return _list_and_add(conference, SECTIONS["rooms"])
 
 
-@bp.route(f"/c/<slug>/rooms/<{ID}:item_id>", methods=["GET", "POST"])
+@bp.route("/c/<slug>/rooms/<id:item_id>", methods=["GET", "POST"])
 @conference_view("organizer")
 def edit_room(conference: Conference, item_id: int):
     return _edit(conference, SECTIONS["rooms"], item_id)
 
 
-@bp.post(f"/c/<slug>/rooms/<{ID}:item_id>/delete")
+@bp.post("/c/<slug>/rooms/<id:item_id>/delete")
 @conference_view("organizer")
 def delete_room(conference: Conference, item_id: int):
     return _delete(conference, SECTIONS["rooms"], item_id)
@@ -248,13 +250,13 @@ def tracks(conference: Conference):
     return _list_and_add(conference, SECTIONS["tracks"])
 
 
-@bp.route(f"/c/<slug>/tracks/<{ID}:item_id>", methods=["GET", "POST"])
+@bp.route("/c/<slug>/tracks/<id:item_id>", methods=["GET", "POST"])
 @conference_view("organizer")
 def edit_track(conference: Conference, item_id: int):
     return _edit(conference, SECTIONS["tracks"], item_id)
 
 
-@bp.post(f"/c/<slug>/tracks/<{ID}:item_id>/delete")
+@bp.post("/c/<slug>/tracks/<id:item_id>/delete")
 @conference_view("organizer")
 def delete_track(conference: Conference, item_id: int):
     return _delete(conference, SECTIONS["tracks"], item_id)
@@ -266,13 +268,13 @@ def speakers(conference: Conference):
     return _list_and_add(conference, SECTIONS["speakers"])
 
 
-@bp.route(f"/c/<slug>/speakers/<{ID}:item_id>", methods=["GET", "POST"])
+@bp.route("/c/<slug>/speakers/<id:item_id>", methods=["GET", "POST"])
 @conference_view("organizer")
 def edit_speaker(conference: Conference, item_id: int):
     return _edit(conference, SECTIONS["speakers"], item_id)
 
 
-@bp.post(f"/c/<slug>/speakers/<{ID}:item_id>/delete")
+@bp.post("/c/<slug>/speakers/<id:item_id>/delete")
 @conference_view("organizer")
 def delete_speaker(conference: Conference, item_id: int):
     return _delete(conference, SECTIONS["speakers"], item_id)
@@ -284,13 +286,13 @@ def questions(conference: Conference):
     return _list_and_add(conference, SECTIONS["questions"])
 
 
-@bp.route(f"/c/<slug>/questions/<{ID}:item_id>", methods=["GET", "POST"])
+@bp.route("/c/<slug>/questions/<id:item_id>", methods=["GET", "POST"])
 @conference_view("organizer")
 def edit_question(conference: Conference, item_id: int):
     return _edit(conference, SECTIONS["questions"], item_id)
 
 
-@bp.post(f"/c/<slug>/questions/<{ID}:item_id>/delete")
+@bp.post("/c/<slug>/questions/<id:item_id>/delete")
 @conference_view("organizer")
 def delete_question(conference: Conference, item_id: int):
     return _delete(conference, SECTIONS["questions"], item_id)

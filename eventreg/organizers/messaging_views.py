@@ -10,7 +10,7 @@ from eventreg.conferences.models import Conference, Talk
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
 from eventreg.organizers.account_views import render_form, show_errors
-from eventreg.organizers.auth import ID, conference_view, row_id
+from eventreg.organizers.auth import conference_view, row_id
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.forms import BroadcastForm
 from eventreg.registration import broadcasts as messaging
@@ -68,7 +68,7 @@ def messages(conference: Conference):
     )
 
 
-@bp.get(f"/c/<slug>/messages/<{ID}:broadcast_id>")
+@bp.get("/c/<slug>/messages/<id:broadcast_id>")
 @conference_view("organizer")
 def message_detail(conference: Conference, broadcast_id: int):
     broadcast = db.session.get(Broadcast, broadcast_id)

@@ -69,7 +69,7 @@ def new_session(conference: Conference):
     return render_form("organizers/session_form.html", form, conference=conference, talk=None)
 
 
-@bp.route("/c/<slug>/sessions/<int:talk_id>", methods=["GET", "POST"])
+@bp.route("/c/<slug>/sessions/<id:talk_id>", methods=["GET", "POST"])
 @conference_view("organizer")
 def edit_session(conference: Conference, talk_id: int):
     talk = _talk_or_404(conference, talk_id)
@@ -102,7 +102,7 @@ def edit_session(conference: Conference, talk_id: int):
     return render_form("organizers/session_form.html", form, conference=conference, talk=talk)
 
 
-@bp.route("/c/<slug>/sessions/<int:talk_id>/cancel", methods=["GET", "POST"])
+@bp.route("/c/<slug>/sessions/<id:talk_id>/cancel", methods=["GET", "POST"])
 @conference_view("organizer")
 def cancel_session(conference: Conference, talk_id: int):
     talk = _talk_or_404(conference, talk_id)

@@ -13,6 +13,8 @@ import hmac
 
 from flask import current_app
 
+MAX_REGISTRATION_ID = 2**31 - 1  # the largest id the table holds (an SQL integer)
+
 
 def _feed_signature(registration_id: int) -> str:
     key = current_app.config["SECRET_KEY"].encode()
@@ -27,7 +29,11 @@ def feed_token_for(registration_id: int) -> str:
 def registration_id_from_feed_token(token: str) -> int | None:
     """The registration a feed token belongs to, or None when the token is not genuine."""
     number, _, signature = token.partition("-")
-    if not number.isdigit() or not signature:
+    # Ten digits hold every row id; a longer number is no registration's (and one of
+    # thousands of digits would not even convert to an int).
+    if not (number.isascii() and number.isdigit()) or len(number) > 10 or not signature:
+        return None
+    if not 1 <= int(number) <= MAX_REGISTRATION_ID:
         return None
     if not hmac.compare_digest(signature, _feed_signature(int(number))):
         return None

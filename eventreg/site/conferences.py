@@ -34,7 +34,11 @@ def conference_context(conference: Conference) -> dict:
     speaking = (
         sa.select(talk_speaker.c.speaker_id)
         .join(Talk, Talk.id == talk_speaker.c.talk_id)
-        .where(Talk.conference_id == conference.id, Talk.status == "scheduled")
+        .where(
+            Talk.conference_id == conference.id,
+            Talk.status == "scheduled",
+            Talk.start_at.is_not(None),  # sessions without a time are not public yet
+        )
     )
     speakers = db.session.execute(
         sa.select(Speaker.id, Speaker.name, Speaker.title, Speaker.affiliation)

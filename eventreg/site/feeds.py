@@ -19,9 +19,9 @@ from eventreg.registration.tokens import feed_token_for, registration_id_from_fe
 
 bp = Blueprint("invites", __name__)
 
-# Ids in addresses: a number beyond what a table holds (an SQL integer) is a 404, never a
-# database error.
-ID = "int(max=2147483647)"
+# Ids in addresses use the app's ``id`` converter (eventreg.web): a number no table can hold
+# is a 404, never a database error. Kept as a name for the routes that spell it ``<{ID}:...>``.
+ID = "id"
 
 
 @bp.app_template_global("webcal_url")
@@ -52,7 +52,7 @@ def schedule_feed(slug: str):
     )
 
 
-@bp.get(f"/c/<slug>/sessions/<{ID}:talk_id>.ics")
+@bp.get("/c/<slug>/sessions/<id:talk_id>.ics")
 def session_feed(slug: str, talk_id: int):
     conference = get_published_or_404(slug)
     talk = db.session.scalar(sa.select(Talk).filter_by(id=talk_id, conference_id=conference.id))

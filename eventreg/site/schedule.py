@@ -145,12 +145,14 @@ EMBED_POLICY = (
 )
 
 
-@bp.get("/sessions/<int:talk_id>")
+@bp.get("/sessions/<id:talk_id>")
 def talk(slug: str, talk_id: int):
     conference = get_published_or_404(slug)
+    # Only what the schedule shows is public: a session without a time yet is a draft.
     talk = db.session.scalar(
         sa.select(Talk)
         .filter_by(id=talk_id, conference_id=conference.id)
+        .where(Talk.start_at.is_not(None))
         .options(selectinload(Talk.speakers), selectinload(Talk.room), selectinload(Talk.track))
     )
     if talk is None:
@@ -165,20 +167,26 @@ def talk(slug: str, talk_id: int):
     )
 
 
-@bp.get("/speakers/<int:speaker_id>")
+@bp.get("/speakers/<id:speaker_id>")
 def speaker(slug: str, speaker_id: int):
     conference = get_published_or_404(slug)
     speaker = db.session.scalar(
         sa.select(Speaker).filter_by(id=speaker_id, conference_id=conference.id)
     )
-    if speaker is None:
+    talks = (
+        db.session.scalars(
+            sa.select(Talk)
+            .where(Talk.speakers.contains(speaker), Talk.start_at.is_not(None))
+            .options(selectinload(Talk.room), selectinload(Talk.track))
+            .order_by(Talk.start_at, Talk.id)
+        ).all()
+        if speaker is not None
+        else []
+    )
+    # A speaker is public through a session on the schedule, as in the API; one who only
+    # has sessions without a time yet is not announced.
+    if not talks:
         abort(404)
-    talks = db.session.scalars(
-        sa.select(Talk)
-        .where(Talk.speakers.contains(speaker), Talk.start_at.is_not(None))
-        .options(selectinload(Talk.room), selectinload(Talk.track))
-        .order_by(Talk.start_at, Talk.id)
-    ).all()
     return render_template(
         "schedule/speaker.html", conference=conference, speaker=speaker, talks=talks
     )
