@@ -11,6 +11,7 @@ from eventreg.conferences.models import Conference
 from eventreg.core.extensions import db
 from eventreg.demo import load_demo, load_synthetic
 from eventreg.mail.cli import record_only
+from eventreg.mail.outbox import purge_delivered, retention
 from eventreg.schedule.services import invite_speakers
 
 
@@ -22,6 +23,7 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(create_admin)
     app.cli.add_command(invite_speakers_command)
+    app.cli.add_command(purge_mail)
 
 
 @click.command()
@@ -55,3 +57,16 @@ def invite_speakers_command(slug: str) -> None:
         raise click.ClickException(f"no conference with the slug {slug!r}")
     sent = invite_speakers(conference)
     click.echo(f"Recorded {sent} speaker invites; they go out with the next delivery.")
+
+
+@click.command("purge-mail")
+def purge_mail() -> None:
+    """Forget the content of mail delivered longer ago than MAIL_RETENTION_DAYS (delivery
+    workers also do it now and then): address, subject, message and .eml copy."""
+    keep = retention()
+    if keep is None:
+        click.echo("MAIL_RETENTION_DAYS is unset: delivered mail is kept; nothing to do.")
+        return
+    purged = purge_delivered()
+    days = keep.total_seconds() / 86400
+    click.echo(f"Purged {purged} messages delivered more than {days:g} days ago.")

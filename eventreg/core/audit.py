@@ -2,6 +2,9 @@
 
 Each domain service writes its entry in the same transaction as the change it records."""
 
+import json
+import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
@@ -109,4 +112,68 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
+    return value
+
+
+def redact(object_type: str, object_id: int, words: Sequence[str], replacement: str) -> int:
+    """Take personal data out of the log (erasure): entries about the object keep only
+    ``replacement`` as their summary, and every other entry of the object's conference that
+    is not about another object of that type (sessions, the conference, messages: whatever
+    may quote a person) has each of ``words`` (a name, an address) in its summary, before
+    and after values replaced by ``replacement``. Joins the caller's transaction; returns
+    how many entries changed."""
+    words = [word for word in words if word]
+    about = sa.and_(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+    conference_ids = sa.select(AuditEntry.conference_id).where(about).distinct().scalar_subquery()
+    quoting = [
+        column.ilike(_contains(text), escape="\\")
+        for word in words
+        for text in {word, json.dumps(word)[1:-1]}  # JSON is stored with \u escapes
+        for column in (
+            AuditEntry.summary,
+            sa.cast(AuditEntry.before, sa.Text),
+            sa.cast(AuditEntry.after, sa.Text),
+        )
+    ]
+    others = sa.and_(
+        AuditEntry.conference_id.in_(conference_ids),
+        AuditEntry.object_type != object_type,
+        sa.or_(*quoting) if quoting else sa.false(),
+    )
+    pattern = _word_pattern(words)
+    changed = 0
+    for entry in db.session.scalars(sa.select(AuditEntry).where(sa.or_(about, others))):
+        is_about = entry.object_type == object_type and entry.object_id == object_id
+        summary = replacement if is_about else _replace(entry.summary, pattern, replacement)
+        before = _replace(entry.before, pattern, replacement)
+        after = _replace(entry.after, pattern, replacement)
+        if (summary, before, after) != (entry.summary, entry.before, entry.after):
+            entry.summary, entry.before, entry.after = summary[:300], before, after
+            changed += 1
+    return changed
+
+
+def _contains(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _word_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    # Whole words only, any letter case: "Ada" goes, "Adam" and "Canada" stay.
+    alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def _replace(value: Any, pattern: re.Pattern[str] | None, replacement: str) -> Any:
+    """``value`` (a string, or JSON-ready data) with every match replaced."""
+    if pattern is None:
+        return value
+    if isinstance(value, str):
+        return pattern.sub(replacement, value)
+    if isinstance(value, list):
+        return [_replace(item, pattern, replacement) for item in value]
+    if isinstance(value, dict):
+        return {key: _replace(item, pattern, replacement) for key, item in value.items()}
     return value

@@ -46,21 +46,57 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+BUSY_TIMEOUT_MS = 30000  # how long a writer waits for the write lock
+
 _begin_immediate: ContextVar[bool] = ContextVar("sqlite_begin_immediate", default=False)
 
 
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     """Foreign keys on, waits instead of instant "database is locked", and transactions
-    begun by us (pysqlite's own implicit BEGIN is switched off so that we choose the kind)."""
+    begun by us (pysqlite's own implicit BEGIN is switched off so that we choose the kind).
+    ``secure_delete`` overwrites what is deleted or shrunk with zeros, so erased personal
+    data does not linger in free pages (see :func:`checkpoint_sqlite` for the WAL)."""
     if type(dbapi_connection).__module__ != "sqlite3":
         return
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA secure_delete = ON")
     cursor.close()
+
+
+# How long a checkpoint may wait for readers of older snapshots. Writers wait while it
+# does, so it stays far below the busy timeout that other writers give up after.
+CHECKPOINT_WAIT_MS = 2000
+
+
+def checkpoint_sqlite(wait_ms: int = CHECKPOINT_WAIT_MS) -> bool:
+    """On SQLite, copy the write-ahead log into the database file and empty it: the log
+    still holds earlier versions of every page written, erased data included. Waits a
+    little for readers of older snapshots; False when some still held on (the log is then
+    emptied by a later checkpoint). ``wait_ms`` 0 tries without waiting. Call it after the
+    commit, never inside a transaction.
+    On other databases it does nothing."""
+    if db.engine.dialect.name != "sqlite":
+        return True
+    # A DBAPI connection in autocommit mode (see _configure_sqlite): no BEGIN around it.
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+        try:
+            busy, _log_frames, _checkpointed = cursor.execute(
+                "PRAGMA wal_checkpoint(TRUNCATE)"
+            ).fetchone()
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cursor.close()
+    finally:
+        connection.close()
+    return not busy
 
 
 @event.listens_for(Engine, "begin")

@@ -21,15 +21,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 
-from eventreg.core.db import utcnow, write_transaction
+from eventreg.core.db import checkpoint_sqlite, utcnow, write_transaction
 from eventreg.core.extensions import db
+from eventreg.mail.hooks import prepare_mail
 from eventreg.mail.models import OutboxMessage
-from eventreg.mail.outbox import sender_address
+from eventreg.mail.outbox import purge_delivered, sender_address
 from eventreg.mail.transports import ClaimedMessage, DeliveryError, Transport, transport_for
 
 log = logging.getLogger(__name__)
+
+# Delivery passes run often (after every commit with mail); the retention purge needs to
+# run only now and then. When it last ran is kept per app, in app.extensions.
+PURGE_INTERVAL = timedelta(minutes=10)
+_LAST_PURGE = "eventreg.mail.last_purge"
 
 
 @dataclass
@@ -99,8 +105,8 @@ def claim(size: int, now: datetime, lease: timedelta) -> tuple[str, list[Claimed
     return token, messages
 
 
-def _finish(message: ClaimedMessage, token: str, **values: object) -> None:
-    """Record an outcome, only while the lease is still this worker's."""
+def _finish(message: ClaimedMessage, token: str, **values: object) -> bool:
+    """Record an outcome, only while the lease is still this worker's; False when not."""
     with write_transaction():  # one per message, committed as soon as SMTP has answered
         result = db.session.execute(
             sa.update(OutboxMessage)
@@ -110,6 +116,13 @@ def _finish(message: ClaimedMessage, token: str, **values: object) -> None:
         )
     if not result.rowcount:  # type: ignore[attr-defined]
         log.warning("outbox message %s: lease lost before its outcome was recorded", message.id)
+        return False
+    return True
+
+
+def _vanished(message: ClaimedMessage) -> bool:
+    """The row is gone: the attendee's data was erased while the message was in flight."""
+    return db.session.get(OutboxMessage, message.id) is None
 
 
 def _record_failure(
@@ -137,6 +150,7 @@ def deliver_due(*, limit: int | None = None, now: datetime | None = None) -> Del
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     config = app.config
+    prepare_mail()  # mail the layers above were asked for (password-reset requests)
     offset = (now - utcnow()) if now is not None else timedelta(0)
     lease = timedelta(seconds=config["MAIL_LEASE_SECONDS"])
     report = DeliveryReport()
@@ -153,7 +167,23 @@ def deliver_due(*, limit: int | None = None, now: datetime | None = None) -> Del
             report += _send_batch(transport, token, batch, claimed_at, lease)
     finally:
         transport.close()
+    _purge_now_and_then(app)
     return report
+
+
+def _purge_now_and_then(app: Flask) -> None:
+    """The retention purge of delivered mail, at most every PURGE_INTERVAL per process.
+    On SQLite it also tries to empty the write-ahead log, which an erasure under load may
+    have had to leave holding old versions of rows."""
+    now = utcnow()
+    last = app.extensions.get(_LAST_PURGE)
+    if last is not None and now - last < PURGE_INTERVAL:
+        return
+    app.extensions[_LAST_PURGE] = now
+    purged = purge_delivered(now)
+    if purged:
+        log.info("outbox: content of %s delivered messages purged (retention)", purged)
+    checkpoint_sqlite(wait_ms=0)  # only if nobody reads: writers never wait for it
 
 
 def _send_batch(
@@ -180,7 +210,7 @@ def _send_batch(
             else:
                 report.retrying += 1
             continue
-        _finish(
+        recorded = _finish(
             message,
             token,
             status="sent",
@@ -188,6 +218,8 @@ def _send_batch(
             attempts=message.attempts + 1,
             last_error="",
         )
+        if not recorded and _vanished(message):
+            transport.discard(message)  # e.g. the .eml copy written after the erasure
         report.sent += 1
     return report
 

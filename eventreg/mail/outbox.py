@@ -5,6 +5,7 @@ Delivery happens later and elsewhere (``eventreg.mail.delivery``); once a transa
 recorded mail commits, the configured dispatcher is told (``eventreg.mail.dispatch``).
 """
 
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
@@ -16,6 +17,9 @@ from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.extensions import db
 from eventreg.mail.compose import WIRE_POLICY
 from eventreg.mail.models import OutboxMessage
+from eventreg.mail.transports import outbox_directory, remove_eml_files
+
+PURGE_BATCH = 500
 
 # Set in the session's info while a transaction holds newly recorded mail.
 _NEW_MAIL = "eventreg.outbox.new_mail"
@@ -84,6 +88,51 @@ def resend(message_id: int) -> bool:
         if result.rowcount:  # type: ignore[attr-defined]
             db.session.info[_NEW_MAIL] = True
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def retention() -> timedelta | None:
+    """How long delivered messages keep their content (MAIL_RETENTION_DAYS; None: for ever)."""
+    days = current_app.config["MAIL_RETENTION_DAYS"]
+    return None if days is None else timedelta(days=float(days))
+
+
+def purge_delivered(now: datetime | None = None) -> int:
+    """Forget the content of messages delivered longer ago than the retention period: their
+    raw message, subject, recipient and last error, and their .eml copies. The row stays,
+    without personal data, so that the organizers' delivery counts remain right. Returns
+    how many messages were purged; each batch is a write transaction of its own."""
+    keep = retention()
+    if keep is None:
+        return 0
+    cutoff = (now or utcnow()) - keep
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    purged = 0
+    while True:
+        # Read first: most passes find nothing and then take no write lock.
+        rows = db.session.execute(
+            sa.select(OutboxMessage.id, OutboxMessage.created_at)
+            .where(
+                OutboxMessage.status == "sent",
+                # Implied by sent_at (a row is due before it is sent); lets the index help.
+                OutboxMessage.next_attempt_at < cutoff,
+                OutboxMessage.sent_at < cutoff,
+                OutboxMessage.recipient != "",
+            )
+            .order_by(OutboxMessage.id)
+            .limit(PURGE_BATCH)
+        ).all()
+        if not rows:
+            db.session.commit()  # ends the read: an SQLite checkpoint may follow
+            return purged
+        with write_transaction():
+            db.session.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id.in_([row.id for row in rows]))
+                .values(recipient="", subject="", raw=b"", last_error="")
+                .execution_options(synchronize_session=False)
+            )
+        remove_eml_files(outbox_directory(app), [(row.id, row.created_at) for row in rows])
+        purged += len(rows)
 
 
 @sa.event.listens_for(db.session, "after_commit")

@@ -3,7 +3,7 @@
 import os
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -77,6 +77,9 @@ class SmtpTransport:
             self.close()
             raise DeliveryError(f"{type(error).__name__}: {error}") from error
 
+    def discard(self, message: ClaimedMessage) -> None:
+        pass  # what an SMTP server accepted cannot be called back
+
     def close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is None:
@@ -99,7 +102,7 @@ class FileTransport:
 
     @staticmethod
     def filename(message: ClaimedMessage) -> str:
-        return f"{message.created_at:%Y%m%d-%H%M%S}-{message.id:08d}.eml"
+        return eml_name(message.id, message.created_at)
 
     def send(self, message: ClaimedMessage) -> None:
         try:
@@ -111,8 +114,31 @@ class FileTransport:
         except OSError as error:
             raise DeliveryError(f"{type(error).__name__}: {error}") from error
 
+    def discard(self, message: ClaimedMessage) -> None:
+        remove_eml_files(self.directory, [(message.id, message.created_at)])
+
     def close(self) -> None:
         pass
+
+
+def eml_name(outbox_id: int, created_at: datetime) -> str:
+    """The file a message goes to, from its outbox row alone (so it can be found again)."""
+    return f"{created_at:%Y%m%d-%H%M%S}-{outbox_id:08d}.eml"
+
+
+def remove_eml_files(directory: Path, messages: Iterable[tuple[int, datetime]]) -> int:
+    """Delete the .eml copies (and any half-written one) of these outbox rows, given as
+    (id, created_at); returns how many files were there."""
+    removed = 0
+    for outbox_id, created_at in messages:
+        name = eml_name(outbox_id, created_at)
+        for path in (directory / name, directory / f".{name}.partial"):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            removed += 1
+    return removed
 
 
 def _text(value: object) -> str:
@@ -126,6 +152,10 @@ def outbox_directory(app: Flask) -> Path:
 
 class Transport(Protocol):
     def send(self, message: ClaimedMessage) -> None: ...
+
+    def discard(self, message: ClaimedMessage) -> None:
+        """Undo what can be undone of a sending whose outbox row vanished meanwhile (the
+        attendee's data was erased while it was in flight)."""
 
     def close(self) -> None: ...
 

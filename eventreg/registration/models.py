@@ -63,6 +63,9 @@ class Registration(Model):
     status: Mapped[str] = mapped_column(sa.String(20))
     # SHA-256 hex digest of the management-link secret; never the secret itself.
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Digest of the spare link's secret, the one "resend my link" mails: derived from the app
+    # secret and ``token_hash``, so mailing it again (anyone may ask) ends no link.
+    spare_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     consent_text: Mapped[str] = mapped_column(sa.Text, default="")
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -90,6 +90,25 @@ def management_link_resent(registration: Registration, manage_token: str) -> Non
         )
 
 
+def registered_again(registration: Registration, manage_token: str, position: int | None) -> None:
+    """Someone sent the form again with the address of this existing registration: tell the
+    holder truly what happened. Nothing changed, the link they hold still works, and the
+    message carries the spare link (see ``services.resend_link``) in case theirs is lost."""
+    conference = registration.conference
+    person = attendee(registration)
+    with force_locale(person.locale):
+        send(
+            person,
+            conference,
+            kind="registration_again",
+            template="registration_again",
+            subject=_("Your registration for %(title)s is unchanged", title=conference.title),
+            status=registration.status,
+            position=position,
+            manage_url=public_url("registration.manage", slug=conference.slug, token=manage_token),
+        )
+
+
 def registration_promoted(registration: Registration) -> None:
     """Moved from the waiting list to a seat (with the invite)."""
     conference = registration.conference

@@ -4,6 +4,7 @@ the CSV and XLSX exports. Reading only; every change goes through
 
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,7 +12,6 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.orm import selectinload
 
 from eventreg.conferences.models import Conference, Talk
@@ -28,6 +28,9 @@ from eventreg.registration.models import (
 # A spreadsheet reads a cell starting with one of these as a formula (or, for tab and
 # carriage return, strips them and then may): "=HYPERLINK(...)" in a name must stay text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Control characters other than tab and line breaks: a spreadsheet drops them (and openpyxl
+# refuses them), so "\x01=HYPERLINK(...)" would become a formula once they are gone.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,9 @@ def attendee_query(
 
 
 def neutralise(value: str) -> str:
-    """Text a spreadsheet shows as typed, never evaluates: a leading quote marks it as text."""
+    """Text a spreadsheet shows as typed, never evaluates: a leading quote marks it as text.
+    Control characters go first, so that nothing hides a formula from the check."""
+    value = CONTROL_CHARACTERS.sub("", value)
     if value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -164,9 +169,8 @@ def export_xlsx(conference: Conference) -> bytes:
     """The same table as the CSV export, as an Excel workbook of text cells."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="Attendees")
-    for row in export_rows(conference):
-        # Control characters have no place in the XML of a workbook (openpyxl refuses them).
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", cell) for cell in row])
+    for row in export_rows(conference):  # cells already free of control characters
+        sheet.append(row)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -23,21 +23,21 @@ from email.parser import BytesParser
 from typing import Any, cast
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from eventreg.conferences.models import Conference, Talk
 from eventreg.conferences.rules import check_capacity
 from eventreg.core import audit
-from eventreg.core.audit import AuditEntry
 from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.errors import Conflict
 from eventreg.core.extensions import db
-from eventreg.core.tokens import hash_token, new_token
+from eventreg.core.tokens import derived_token, hash_token, new_token
 from eventreg.invites import events as calendar_events
 from eventreg.invites.ical import CalendarEvent
 from eventreg.mail.models import OutboxMessage
-from eventreg.registration import notifications
+from eventreg.registration import notifications, personal_data
 from eventreg.registration.models import (
     Answer,
     Question,
@@ -195,14 +195,16 @@ def _with_promoted(summary: str, promoted: Sequence[object]) -> str:
 
 def register(
     actor: audit.Actor, conference: Conference, data: RegistrationData
-) -> tuple[Registration, str, Outcome]:
+) -> tuple[Registration, str | None, Outcome]:
     """Register ``data.email`` for the conference: a seat while there is one, else a place
     at the end of the waiting list. Returns the registration, the plain management secret
     (only ever sent by e-mail) and the outcome.
 
-    The same address again never takes a second seat: the existing registration gets a new
-    management link by e-mail instead (``ALREADY_REGISTERED``). A cancelled registration
-    that registers again is brought back as a new arrival. Raises ``RegistrationClosed``.
+    The same address again never takes a second seat and changes nothing: the holder is
+    told by e-mail that someone tried, and their link keeps working (no secret, outcome
+    ``ALREADY_REGISTERED``). Callers must answer exactly as for a new registration, so
+    nobody learns who registered. A cancelled registration that registers again is brought
+    back as a new arrival. Raises ``RegistrationClosed``.
     """
     with conference_write(conference.id) as conference:
         state = conference.registration_state(utcnow())
@@ -211,7 +213,7 @@ def register(
         answers = _known_answers(conference.id, data.answers)
         existing = _registration_by_email(conference.id, data.email)
         if existing is not None and existing.status != "cancelled":
-            return existing, _resend(actor, existing), Outcome.ALREADY_REGISTERED
+            return _registered_again(actor, existing)
         registration = existing or Registration(conference_id=conference.id)
         admitted = _admit(actor, conference, registration, data, answers)
         if admitted is not None:
@@ -223,7 +225,25 @@ def register(
         existing = _registration_by_email(conference.id, data.email)
         if existing is None:
             raise RuntimeError("a registration was refused by the database, yet none exists")
-        return existing, _resend(actor, existing), Outcome.ALREADY_REGISTERED
+        return _registered_again(actor, existing)
+
+
+def _registered_again(
+    actor: audit.Actor, registration: Registration
+) -> tuple[Registration, None, Outcome]:
+    """The form came again with a registered address: mail the holder, change nothing.
+    Their secret stays as it is: a stranger must not be able to void someone's link."""
+    notifications.registered_again(
+        registration, _spare_secret(registration), waiting_position(registration)
+    )
+    audit.log(
+        actor,
+        "registration.registered_again",
+        registration,
+        conference_id=registration.conference_id,
+        summary=registration.full_name,
+    )
+    return registration, None, Outcome.ALREADY_REGISTERED
 
 
 def _registration_by_email(conference_id: int, address: str) -> Registration | None:
@@ -259,6 +279,7 @@ def _admit(
     registration.cancelled_at = None
     token = new_token()
     registration.token_hash = hash_token(token)
+    registration.spare_token_hash = None
     _set_answers(registration, answers)
     try:
         with db.session.begin_nested():
@@ -280,12 +301,24 @@ def _admit(
     return registration, token, outcome
 
 
-def _resend(actor: audit.Actor, registration: Registration) -> str:
-    """Replace the management secret (only its hash is kept) and e-mail the new link."""
-    token = new_token()
-    registration.token_hash = hash_token(token)
-    db.session.flush()
-    notifications.management_link_resent(registration, token)
+def _spare_secret(registration: Registration) -> str:
+    """The spare management secret: the same every time for the same link, so that anyone
+    asking for "my link" again (it may be a stranger) never ends the one the attendee holds.
+    Only its digest is stored; it changes when the main secret is replaced."""
+    secret = derived_token(
+        current_app.config["SECRET_KEY"],
+        "registration-spare-link",
+        str(registration.id),
+        registration.token_hash,
+    )
+    if registration.spare_token_hash != hash_token(secret):
+        registration.spare_token_hash = hash_token(secret)
+        db.session.flush()
+    return secret
+
+
+def _mail_link(actor: audit.Actor, registration: Registration, secret: str) -> None:
+    notifications.management_link_resent(registration, secret)
     audit.log(
         actor,
         "registration.link_resent",
@@ -293,35 +326,44 @@ def _resend(actor: audit.Actor, registration: Registration) -> str:
         conference_id=registration.conference_id,
         summary=registration.full_name,
     )
-    return token
 
 
 def resend_link(actor: audit.Actor, conference: Conference, address: str) -> bool:
-    """E-mail a fresh management link to ``address`` if it is registered (in any state but
-    erased). Callers must answer the same either way, so nobody learns who registered."""
+    """E-mail the spare management link to ``address`` if it is registered (in any state but
+    erased); every link sent before keeps working. Callers must answer the same either way,
+    so nobody learns who registered."""
     with conference_write(conference.id):
         registration = _registration_by_email(conference.id, address)
         if registration is None:
             return False
-        _resend(actor, registration)
+        _mail_link(actor, registration, _spare_secret(registration))
         return True
 
 
 def send_new_link(actor: audit.Actor, registration: Registration) -> None:
-    """E-mail the attendee a fresh management link (an organizer's action); the old link
-    stops working. Raises ``DataErased`` when there is no address any more."""
+    """E-mail the attendee a fresh management link (an organizer's action, for a link that
+    leaked): every link sent before stops working. Raises ``DataErased`` when there is no
+    address any more."""
     with conference_write(registration.conference_id):
         registration = _reload(registration)
         if registration.email is None:
             raise DataErased()
-        _resend(actor, registration)
+        token = new_token()
+        registration.token_hash = hash_token(token)
+        registration.spare_token_hash = None
+        db.session.flush()
+        _mail_link(actor, registration, token)
 
 
 def registration_for_token(conference: Conference, token: str) -> Registration | None:
     if not token or len(token) > 200:
         return None
+    digest = hash_token(token)
     return db.session.scalar(
-        sa.select(Registration).filter_by(conference_id=conference.id, token_hash=hash_token(token))
+        sa.select(Registration).where(
+            Registration.conference_id == conference.id,
+            sa.or_(Registration.token_hash == digest, Registration.spare_token_hash == digest),
+        )
     )
 
 
@@ -848,15 +890,17 @@ def _iso(instant: datetime | None) -> str | None:
 
 
 def erase_personal_data(actor: audit.Actor, registration: Registration) -> None:
-    """Erase the attendee (EU right to erasure). An active registration is cancelled first,
-    its seats going to the next in line; what stays is an anonymous row with its status and
-    timestamps, so counts remain right. No further e-mail is sent to them, and the
-    management link stops working. The audit log keeps that it happened, under the
-    registration's number only: its earlier entries lose the name too."""
+    """Erase the attendee (EU right to erasure) from every place ``personal_data.INVENTORY``
+    lists. An active registration is cancelled first, its seats going to the next in line;
+    what stays is an anonymous row with its status and timestamps, so counts remain right.
+    No further e-mail is sent to them, and the management link stops working. The audit
+    log keeps that it happened, under the registration's number only: its earlier entries,
+    and any other entry quoting the name or the address, lose them too."""
     with conference_write(registration.conference_id) as conference:
         registration = _reload(registration)
         now = utcnow()
         before = registration.status
+        name, address = registration.full_name, registration.email
         if registration.status != "cancelled":
             registration.status = "cancelled"
             registration.cancelled_at = now
@@ -870,15 +914,11 @@ def erase_personal_data(actor: audit.Actor, registration: Registration) -> None:
         registration.country = ""
         registration.answers.clear()
         registration.token_hash = hash_token(new_token())  # a secret nobody holds
+        registration.spare_token_hash = None
         registration.erased_at = now
-        _erase_messages(registration.id)
-        anonymous = f"registration #{registration.id}"
-        db.session.execute(
-            sa.update(AuditEntry)
-            .where(AuditEntry.object_type == "registration")
-            .where(AuditEntry.object_id == registration.id)
-            .values(summary=anonymous)
-        )
+        files = personal_data.forget_messages(registration.id)
+        db.session.flush()
+        anonymous = personal_data.forget_in_audit_log(registration.id, name, address)
         audit.log(
             actor,
             "registration.erased",
@@ -888,21 +928,7 @@ def erase_personal_data(actor: audit.Actor, registration: Registration) -> None:
             before={"status": before},
             after={"status": "cancelled"},
         )
-
-
-def _erase_messages(registration_id: int) -> None:
-    # Undelivered mail would still go out to the erased address: drop it. Delivered mail
-    # stays as an anonymous record that something was sent, without address or content.
-    db.session.execute(
-        sa.delete(OutboxMessage)
-        .where(OutboxMessage.registration_id == registration_id)
-        .where(OutboxMessage.status != "sent")
-    )
-    db.session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.registration_id == registration_id)
-        .values(recipient="", subject="", raw=b"", last_error="")
-    )
+    personal_data.after_erasure(files)
 
 
 def agenda_events(registration: Registration | None) -> list[CalendarEvent]:

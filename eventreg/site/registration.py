@@ -115,17 +115,13 @@ def register(slug: str):
         page = render_template("registration/register.html", conference=conference, form=form)
         return page, 400 if form.is_submitted() else 200
     try:
-        registration, _token, outcome = services.register(
-            audit.ATTENDEE, conference, form.to_data()
-        )
+        services.register(audit.ATTENDEE, conference, form.to_data())
     except services.RegistrationClosed as closed:
         return _closed(conference, closed.state)
-    session[OUTCOME_KEY] = {
-        "conference_id": conference.id,
-        "registration_id": registration.id,
-        "outcome": outcome.value,
-        "email": form.email.data,
-    }
+    # Whatever the outcome (a seat, the waiting list, or an address registered before),
+    # the answer is the same and the session cookie (readable by its holder) says no more:
+    # nobody learns from the form whether an address is registered. The e-mail tells.
+    session[OUTCOME_KEY] = {"conference_id": conference.id, "email": form.email.data}
     return redirect(url_for(".registered", slug=slug), 303)
 
 
@@ -136,25 +132,13 @@ def _closed(conference: Conference, state: str):
 
 @bp.get("/registered")
 def registered(slug: str):
-    """What the attendee sees after sending the form: a seat, or a place in the queue."""
+    """What the sender of the form sees: "check your mail", the same for everyone."""
     conference = get_published_or_404(slug)
     outcome = session.get(OUTCOME_KEY)
     if not outcome or outcome.get("conference_id") != conference.id:
         return redirect(url_for(".register", slug=slug))
-    registration = None
-    position = None
-    if outcome["outcome"] != services.Outcome.ALREADY_REGISTERED:
-        registration = db.session.get(Registration, outcome["registration_id"])
-        if registration is None or registration.erased_at is not None:
-            return redirect(url_for(".register", slug=slug))
-        position = services.waiting_position(registration)
     return render_template(
-        "registration/confirmation.html",
-        conference=conference,
-        outcome=outcome["outcome"],
-        email=outcome["email"],
-        registration=registration,
-        position=position,
+        "registration/confirmation.html", conference=conference, email=outcome["email"]
     )
 
 
@@ -322,6 +306,10 @@ def erase(slug: str, token: str):
     form = FlaskForm()
     if form.validate_on_submit():
         services.erase_personal_data(audit.ATTENDEE, registration)
+        if not conference.published:
+            # The erased page below answers only for published conferences; the person
+            # holding this link knows the draft's title already.
+            return render_template("registration/erased.html", conference=conference)
         return redirect(url_for(".erased", slug=slug), 303)
     return render_template(
         "registration/erase.html",
@@ -334,7 +322,6 @@ def erase(slug: str, token: str):
 
 @bp.get("/erased")
 def erased(slug: str):
-    conference = db.session.scalar(sa.select(Conference).filter_by(slug=slug))
-    if conference is None:
-        abort(404)
+    # Anyone may open this address: a draft's title must not show (the same 404 as unknown).
+    conference = get_published_or_404(slug)
     return render_template("registration/erased.html", conference=conference)

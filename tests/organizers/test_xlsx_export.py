@@ -1,5 +1,6 @@
 """The attendee export as an Excel workbook: the same table as the CSV, every cell text."""
 
+import csv
 import io
 
 import pytest
@@ -50,6 +51,11 @@ def test_the_workbook_has_every_registration_with_its_answers_as_columns(client,
         ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
         ("Plain Name", "Plain Name"),
         ("Bell\x07 in a name", "Bell in a name"),
+        # A control character the workbook cannot hold is dropped before the check, so it
+        # cannot hide the formula behind it.
+        ('\x01=HYPERLINK("http://evil.example")', '\'=HYPERLINK("http://evil.example")'),
+        ("\x1b\x02+1", "'+1"),
+        ("\x7f@SUM(A1:A9)", "'@SUM(A1:A9)"),
     ],
 )
 def test_no_cell_of_the_workbook_is_a_formula(client, conference, typed, exported):  # noqa: F811
@@ -59,3 +65,13 @@ def test_no_cell_of_the_workbook_is_a_formula(client, conference, typed, exporte
 
     assert rows[1][1] == exported and rows[1][3] == exported
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_a_control_character_does_not_hide_a_formula_in_the_csv_either(client, conference):  # noqa: F811
+    register(conference, '\x01=HYPERLINK("http://evil.example")')
+
+    text = client.get("/manage/c/sz/attendees.csv").get_data(as_text=True)
+
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert row["full_name"] == '\'=HYPERLINK("http://evil.example")'
+    assert "\x01" not in text

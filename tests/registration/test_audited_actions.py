@@ -69,16 +69,18 @@ def test_registering_writes_the_registration_its_mail_and_one_entry(client, conf
     assert outbox_kinds() == ["registration_confirmed"]
 
 
-def test_registering_again_resends_the_link_with_one_entry(client, conference):
+def test_registering_again_and_resending_the_link_write_one_entry_each(client, conference):
     Attendee(conference, email="ada@example.org", full_name="Ada Lovelace")
 
     register(client, conference, full_name="Ada", email="ADA@example.org")
     submit(client, f"/c/{conference.slug}/resend", "/resend", email="ada@example.org")
     submit(client, f"/c/{conference.slug}/resend", "/resend", email="nobody@example.org")
 
-    resent = ("registration.link_resent", "attendee")
-    assert [(entry.action, entry.actor) for entry in entries()] == [resent, resent]
-    assert outbox_kinds() == ["management_link"] * 2
+    assert [(entry.action, entry.actor) for entry in entries()] == [
+        ("registration.registered_again", "attendee"),
+        ("registration.link_resent", "attendee"),
+    ]
+    assert outbox_kinds() == ["registration_again", "management_link"]
 
 
 def test_cancelling_promotes_and_writes_one_entry(client, conference, workshop):

@@ -13,6 +13,7 @@ from tests.registration.helpers import (
     outbox,
     page_text,
     post_form,
+    readable_text,
     register,
     registration_by_email,
 )
@@ -55,16 +56,19 @@ def test_when_full_new_registrations_join_the_waiting_list_in_order(app):
     assert kinds == ["registration_confirmed"] * 2 + ["registration_waiting"] * 2
 
 
-def test_the_confirmation_page_and_the_management_page_show_the_position(app):
+def test_the_mail_and_the_management_page_show_the_position(app):
     conference = make_conference(capacity=1)
     register_people(app, conference, ["ada", "bruno"])
     client = app.test_client()
 
     response = register(client, conference, full_name="Chen Wei", email="chen@example.org")
 
+    # The page after the form says the same for everyone ("check your e-mail"): it must not
+    # tell whether an address was registered before. The mail gives the position.
     confirmation = page_text(client.get(response.headers["Location"]))
-    assert "You are on the waiting list" in confirmation
-    assert "number 2 on the waiting list" in confirmation
+    assert "Check your e-mail" in confirmation and "waiting list" in confirmation
+    message = outbox(kind="registration_waiting")[-1]
+    assert "in position 2" in readable_text(message)
     manage = page_text(client.get(latest_link_for("chen@example.org")))
     assert "You are number 2 on the waiting list" in manage
 
