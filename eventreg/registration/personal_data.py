@@ -93,6 +93,23 @@ INVENTORY: tuple[Place, ...] = (
         "what was delivered",
         "out of our reach",
     ),
+    # Staff (organizers, check-in desks, administrators): not attendees, and not erased by
+    # the attendee's button; listed so that the inventory covers every place.
+    Place(
+        "user.name, email, password_hash; audit_entry.user_id and staff summaries",
+        "staff accounts and what each member of staff did",
+        "not an attendee's: kept while the account exists; an administrator deactivates it",
+    ),
+    Place(
+        "staff_session (user id, hash of the cookie's secret)",
+        "who is logged in where",
+        "not an attendee's: deleted at logout, at expiry and on a password change",
+    ),
+    Place(
+        "password_reset_request.email",
+        "an address typed into 'forgot password' (anyone's)",
+        "not an attendee's: deleted by the next delivery pass, mailed or not",
+    ),
 )
 
 MessageFile = tuple[int, datetime]  # an outbox row's id and created_at: its .eml name
