@@ -99,6 +99,8 @@ def test_a_date_at_the_edge_of_the_calendar_is_refused_with_a_message(client, ex
 
     assert response.status_code == 422
     assert "between 0001-01-02 and 9999-12-30" in response.json["message"]
+    (message,) = response.json["errors"].values()
+    assert message.startswith("must lie between")  # our words, without pydantic's prefix
 
 
 @pytest.mark.parametrize(

@@ -57,8 +57,11 @@ def schema_refusal(request, response, validation_error, instance, model_adapter)
         if item.get("type") == "none_required" and len(location) > 1:
             continue  # "or null": said once by the field's description, not per refusal
         messages = errors.setdefault(str(location[0]), [])
-        if item.get("msg") not in messages:
-            messages.append(item.get("msg", ""))
+        message = item.get("msg", "")
+        if item.get("type") == "value_error":  # our own validators: their words, no prefix
+            message = str(item.get("ctx", {}).get("error", message))
+        if message not in messages:
+            messages.append(message)
     fields = {field: " ".join(messages) for field, messages in errors.items()}
     described = "; ".join(f"{field}: {text}" if field else text for field, text in fields.items())
     body, _status = api_error(
