@@ -108,6 +108,15 @@ def app(_schema, database_url, instance_path, app_config):
         db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _no_mail_thread_outlives_its_test():
+    """A sender thread left running would deliver the next tests' mail with this test's
+    settings (to an SMTP server long gone): each test stops what it started."""
+    yield
+    left = [t.name for t in threading.enumerate() if t.name == "eventreg-mail-delivery"]
+    assert not left, "a test left the background mail sender running"
+
+
 def _forget_request_globals(sender, **extra):
     g.__dict__.clear()
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from eventreg.core.db import utcnow
 from eventreg.core.extensions import db
+from eventreg.mail.background import background_delivery
 from eventreg.mail.delivery import claim, deliver_due
 from eventreg.mail.models import OutboxMessage
 from eventreg.mail.outbox import resend
@@ -224,15 +225,19 @@ def test_a_claimed_batch_is_invisible_to_other_claims_until_its_lease_ends(app, 
 
 def test_a_commit_that_records_mail_wakes_the_background_sender(app, smtp_server):
     app.config["MAIL_DELIVER_IN_BACKGROUND"] = True
-    (message_id,) = register_people(1)
+    try:
+        (message_id,) = register_people(1)
 
-    messages = smtp_server.wait_for(1, timeout=20)
+        messages = smtp_server.wait_for(1, timeout=20)
 
-    assert [m["Message-ID"] for m in messages] == [message_id]
-    deadline = time.monotonic() + 10
-    while rows()[0].status != "sent" and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert rows()[0].status == "sent"
+        assert [m["Message-ID"] for m in messages] == [message_id]
+        deadline = time.monotonic() + 10
+        while rows()[0].status != "sent" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert rows()[0].status == "sent"
+    finally:
+        # Left running, it would deliver later tests' mail to this test's (stopped) server.
+        assert background_delivery(app).stop()
 
 
 @pytest.mark.parametrize("app_config", [{"MAIL_SERVER": None}])
