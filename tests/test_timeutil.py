@@ -8,15 +8,19 @@ from flask import Flask, request
 from flask_babel import Babel, refresh
 
 from eventreg.core.timeutil import (
+    exists_on_clock,
     format_clock,
     format_clock_range,
+    format_clock_with_offset,
     format_clock_with_zone,
     format_date_range,
     format_day,
     format_day_short,
+    instants_on_clock,
     is_valid_timezone,
     local_day,
     local_instant,
+    skipped_clocks,
     zone_label,
 )
 
@@ -115,3 +119,75 @@ def test_known_zone_names_only():
     assert is_valid_timezone("Europe/Rome")
     assert not is_valid_timezone("Mars/Olympus_Mons")
     assert not is_valid_timezone("")
+
+
+def _in_utc(instants):
+    return [instant.astimezone(UTC) for instant in instants]
+
+
+def test_a_clock_the_spring_night_skips_has_no_instant():
+    day = date(2027, 3, 28)  # Rome: 02:00 CET is followed by 03:00 CEST
+
+    assert instants_on_clock(day, time(2, 30), ROME) == ()
+    assert instants_on_clock(day, time(2, 0), ROME) == ()
+    assert _in_utc(instants_on_clock(day, time(1, 59), ROME)) == [
+        datetime(2027, 3, 28, 0, 59, tzinfo=UTC)
+    ]
+    assert _in_utc(instants_on_clock(day, time(3, 0), ROME)) == [
+        datetime(2027, 3, 28, 1, 0, tzinfo=UTC)
+    ]
+    assert skipped_clocks(day, time(2, 30), ROME) == (
+        datetime(2027, 3, 28, 2, 0),
+        datetime(2027, 3, 28, 3, 0),
+    )
+
+
+def test_a_clock_the_autumn_night_repeats_has_two_instants_summer_time_first():
+    day = date(2027, 10, 31)  # Rome: 03:00 CEST is followed by 02:00 CET
+
+    first, second = instants_on_clock(day, time(2, 30), ROME)
+
+    assert _in_utc([first, second]) == [
+        datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
+        datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
+    ]
+    assert format_clock_with_offset(first, ROME) == "02:30 CEST (+02:00)"
+    assert format_clock_with_offset(second, ROME) == "02:30 CET (+01:00)"
+    assert len(instants_on_clock(day, time(3, 0), ROME)) == 1
+    assert len(instants_on_clock(day, time(1, 59), ROME)) == 1
+
+
+def test_shanghai_shows_every_clock_once():
+    for day in (date(2027, 3, 28), date(2027, 10, 31)):
+        for clock in (time(0, 0), time(2, 0), time(2, 30), time(3, 0), time(23, 59)):
+            assert len(instants_on_clock(day, clock, SHANGHAI)) == 1
+
+
+def test_a_jump_at_midnight_and_a_skipped_day_are_found_as_well():
+    # Havana springs forward at midnight; Samoa skipped 30 December 2011 altogether.
+    havana, apia = ZoneInfo("America/Havana"), ZoneInfo("Pacific/Apia")
+
+    assert skipped_clocks(date(2027, 3, 14), time(0, 30), havana) == (
+        datetime(2027, 3, 14, 0, 0),
+        datetime(2027, 3, 14, 1, 0),
+    )
+    assert instants_on_clock(date(2011, 12, 30), time(12, 0), apia) == ()
+    assert skipped_clocks(date(2011, 12, 30), time(12, 0), apia) == (
+        datetime(2011, 12, 30, 0, 0),
+        datetime(2011, 12, 31, 0, 0),
+    )
+
+
+def test_offsets_are_written_with_their_sign_and_minutes():
+    instant = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
+
+    assert format_clock_with_offset(instant, ZoneInfo("America/St_Johns")) == ("08:30 NST (-03:30)")
+    assert format_clock_with_offset(instant, ZoneInfo("Asia/Kolkata")) == "17:30 IST (+05:30)"
+    assert format_clock_with_offset(instant, SHANGHAI) == "20:00 CST (+08:00)"
+
+
+def test_a_datetime_built_at_a_skipped_clock_does_not_exist():
+    assert not exists_on_clock(datetime(2027, 3, 28, 2, 30, tzinfo=ROME))
+    assert exists_on_clock(datetime(2027, 3, 28, 3, 30, tzinfo=ROME))
+    assert exists_on_clock(datetime(2027, 10, 31, 2, 30, fold=1, tzinfo=ROME))
+    assert exists_on_clock(datetime(2027, 3, 28, 2, 30, tzinfo=UTC))

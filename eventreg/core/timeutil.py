@@ -1,6 +1,6 @@
 """Converting stored UTC instants to a conference's wall clock, and naming the zone."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -35,12 +35,76 @@ def is_valid_timezone(name: str) -> bool:
 
 
 def local_instant(day: date, wall_clock: time, tz: ZoneInfo) -> datetime:
-    """The instant at which clocks in ``tz`` show ``wall_clock`` on ``day``.
+    """The instant at which clocks in ``tz`` show ``wall_clock`` on ``day``, for times the
+    program chooses itself (midnight, a default day's start).
 
     On the autumn fold the first occurrence is taken; a time in the spring gap is moved
-    forward the way zoneinfo normalises it.
+    forward the way zoneinfo normalises it. Times a person typed go through
+    :func:`instants_on_clock` instead, which says when a time does not exist or exists twice.
     """
     return datetime.combine(day, wall_clock, tzinfo=tz)
+
+
+def instants_on_clock(day: date, wall_clock: time, tz: ZoneInfo) -> tuple[datetime, ...]:
+    """Every instant at which clocks in ``tz`` show ``wall_clock`` on ``day``, earliest
+    first, each as an aware datetime in ``tz``: usually one; none for a time the clocks skip
+    (02:30 on the night Rome springs forward); two for a time they show twice (02:30 on the
+    autumn night, first in summer time, then in winter time)."""
+    naive = datetime.combine(day, wall_clock)
+    found: list[datetime] = []
+    for fold in (0, 1):
+        # zoneinfo reads a skipped time with one offset or the other; only a reading whose
+        # instant shows the same clock again really exists.
+        instant = naive.replace(tzinfo=tz, fold=fold).astimezone(UTC)
+        if _wall_clock(instant, tz) == naive and instant not in found:
+            found.append(instant)
+    return tuple(instant.astimezone(tz) for instant in sorted(found))
+
+
+def exists_on_clock(instant: datetime) -> bool:
+    """Whether an aware datetime names a wall clock its zone really shows (it may not, when
+    built with ``tzinfo=ZoneInfo(...)`` at a skipped time). Fixed offsets always exist."""
+    tz = instant.tzinfo
+    if not isinstance(tz, ZoneInfo):
+        return True
+    return _wall_clock(instant.astimezone(UTC), tz) == instant.replace(tzinfo=None)
+
+
+def skipped_clocks(day: date, wall_clock: time, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """For a time the clocks skip: the local (naive) clock at which they jump and the one
+    they jump to, ``02:00`` and ``03:00`` on the night Rome springs forward."""
+    naive = datetime.combine(day, wall_clock)
+    # Read with the offset in force after the jump, the skipped time lands before the jump;
+    # read with the one before it, after the jump. The jump is found between the two.
+    before = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    after = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    low, high = 0, int((after - before).total_seconds())  # clocks jump on a whole second
+    while low < high:
+        middle = (low + high) // 2
+        if _wall_clock(before + timedelta(seconds=middle), tz) > naive:
+            high = middle
+        else:
+            low = middle + 1
+    jump = before + timedelta(seconds=low)
+    last_before = _wall_clock(jump - timedelta(seconds=1), tz) + timedelta(seconds=1)
+    return last_before, _wall_clock(jump, tz)
+
+
+def _wall_clock(instant: datetime, tz: ZoneInfo) -> datetime:
+    return instant.astimezone(tz).replace(tzinfo=None)
+
+
+def format_offset(instant: datetime, tz: ZoneInfo) -> str:
+    """``+02:00``: the zone's offset from UTC at ``instant``."""
+    offset = instant.astimezone(tz).utcoffset() or timedelta()
+    sign, minutes = ("-" if offset < timedelta() else "+"), abs(offset) // timedelta(minutes=1)
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def format_clock_with_offset(instant: datetime, tz: ZoneInfo) -> str:
+    """``02:30 CEST (+02:00)``: a clock that tells apart the two 02:30s of an autumn night."""
+    clock, abbreviation = format_clock(instant, tz), zone_abbreviation(instant, tz)
+    return f"{clock} {abbreviation} ({format_offset(instant, tz)})"
 
 
 def zone_abbreviation(instant: datetime, tz: ZoneInfo) -> str:

@@ -9,6 +9,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -232,6 +233,14 @@ class SessionForm(Form):
     )
     start = TimeField(_l("Starts at"), validators=[Optional()])
     end = TimeField(_l("Ends at"), validators=[Optional()])
+    # On the night the clocks go back a time happens twice: the organizer says which. The
+    # view offers the two (with their offsets) only then; the schedule checks the answer.
+    start_occurrence = RadioField(
+        _l("Which start time?"), choices=[], validators=[Optional()], validate_choice=False
+    )
+    end_occurrence = RadioField(
+        _l("Which end time?"), choices=[], validators=[Optional()], validate_choice=False
+    )
     room_id = SelectField(_l("Room"), coerce=int)
 
 

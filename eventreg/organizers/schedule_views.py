@@ -19,7 +19,12 @@ from sqlalchemy.orm import selectinload
 from eventreg.conferences.models import Conference, Room, Speaker, Talk
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
-from eventreg.core.timeutil import clock_span, format_day, local_instant
+from eventreg.core.timeutil import (
+    clock_span,
+    format_clock_with_offset,
+    format_day,
+    instants_on_clock,
+)
 from eventreg.organizers.account_views import render_form, show_errors
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
@@ -66,6 +71,7 @@ def new_session(conference: Conference):
             _show_refusal(form, plan.refusal())
         else:
             return _preview(form, conference, None, plan)
+    _offer_occurrences(form, conference)
     return render_form("organizers/session_form.html", form, conference=conference, talk=None)
 
 
@@ -99,6 +105,7 @@ def edit_session(conference: Conference, talk_id: int):
         else:
             return _preview(form, conference, talk, plan)
     talk = db.session.get(Talk, talk_id)
+    _offer_occurrences(form, conference)
     return render_form("organizers/session_form.html", form, conference=conference, talk=talk)
 
 
@@ -200,9 +207,12 @@ def _fill(form: SessionForm, conference: Conference, talk: Talk) -> None:
     form.speaker_ids.data = [speaker.id for speaker in talk.speakers]
     form.capacity.data = talk.capacity
     if talk.scheduled:
-        form.day.data = talk.start_at.astimezone(tz).date().isoformat()
-        form.start.data = talk.start_at.astimezone(tz).time()
-        form.end.data = talk.end_at.astimezone(tz).time()
+        start, end = talk.start_at.astimezone(tz), talk.end_at.astimezone(tz)
+        form.day.data = start.date().isoformat()
+        form.start.data, form.end.data = start.time(), end.time()
+        # Which reading of a clock shown twice that night (ignored on any other night).
+        form.start_occurrence.data = changes.SECOND if start.fold else changes.FIRST
+        form.end_occurrence.data = changes.SECOND if end.fold else changes.FIRST
     else:
         form.day.data = ""
 
@@ -212,13 +222,20 @@ def _proposal(conference: Conference, form: SessionForm) -> changes.SessionField
     day and the times do not go together."""
     start_at = end_at = None
     if form.day.data:
-        day, tz = date.fromisoformat(form.day.data), conference.tz
-        if form.start.data is not None:
-            start_at = local_instant(day, form.start.data, tz)
-        if form.end.data is not None:
-            end_at = local_instant(day, form.end.data, tz)
-        if start_at is None and end_at is None:
+        if form.start.data is None and form.end.data is None:
             form.start.errors = [_("A scheduled session needs a start and an end time.")]
+            return None
+        try:
+            start_at, end_at = changes.session_times(
+                conference.tz,
+                date.fromisoformat(form.day.data),
+                form.start.data,
+                form.end.data,
+                form.start_occurrence.data,
+                form.end_occurrence.data,
+            )
+        except Invalid as refused:  # a time the clocks skip, or show twice
+            _show_refusal(form, refused)
             return None
     elif form.start.data is not None or form.end.data is not None:
         form.day.errors = [_("Choose the day of the session as well as its times.")]
@@ -244,7 +261,29 @@ def _confirmed(plan: changes.SessionPlan) -> bool:
     return plan.notified == 0 or request.form.get("notify") == str(plan.notified)
 
 
+def _offer_occurrences(form: SessionForm, conference: Conference) -> None:
+    """Offer the two readings of a time the conference's clocks show twice that day."""
+    day = _day_or_none(form.day.data or "")
+    for clock, choice in ((form.start, form.start_occurrence), (form.end, form.end_occurrence)):
+        if day is None or clock.data is None:
+            continue
+        found = instants_on_clock(day, clock.data, conference.tz)
+        if len(found) == 2:
+            choice.choices = [
+                (changes.FIRST, format_clock_with_offset(found[0], conference.tz)),
+                (changes.SECOND, format_clock_with_offset(found[1], conference.tz)),
+            ]
+
+
+def _day_or_none(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def _preview(form: SessionForm, conference: Conference, talk: Talk | None, plan):
+    _offer_occurrences(form, conference)
     return render_template(
         "organizers/session_form.html", form=form, conference=conference, talk=talk, plan=plan
     )

@@ -17,7 +17,7 @@ import enum
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, TypeGuard, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,16 @@ from eventreg.conferences.rules import check_capacity
 from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.core.text import has_forbidden_characters
-from eventreg.core.timeutil import format_clock_range, format_day, format_day_short, local_instant
+from eventreg.core.timeutil import (
+    exists_on_clock,
+    format_clock_range,
+    format_clock_with_offset,
+    format_day,
+    format_day_short,
+    instants_on_clock,
+    local_instant,
+    skipped_clocks,
+)
 from eventreg.invites.events import DEFAULT_DAY_END, DEFAULT_DAY_START, conference_window
 from eventreg.registration.models import Registration, SessionSignup
 from eventreg.schedule import conflicts
@@ -471,10 +480,91 @@ def _check_times(
         return {"start_at": _("Give the times as dates with a time of day.")}
     if start.utcoffset() is None or end.utcoffset() is None:
         return {"start_at": _("Times must include their time zone.")}
+    skipped = {
+        name: _("That time does not exist in %(zone)s: the clocks skip it.", zone=str(at.tzinfo))
+        for name, at in (("start_at", start), ("end_at", end))
+        if not exists_on_clock(at)
+    }
+    if skipped:
+        return skipped
+    # As instants: two datetimes in one zone compare as wall clocks, so 02:30 CEST would
+    # come before 02:15 CET of the same autumn night.
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     if end <= start:
         return {"end_at": _("A session must end after it starts.")}
     values["start_at"], values["end_at"] = start, end
     return {}
+
+
+# Which of the two readings of a clock the autumn night shows twice: the first (still in
+# summer time) or the second.
+FIRST, SECOND = "first", "second"
+
+
+def session_times(
+    tz: ZoneInfo,
+    day: date,
+    start: time | None,
+    end: time | None,
+    start_occurrence: str | None = None,
+    end_occurrence: str | None = None,
+) -> tuple[datetime | None, datetime | None]:
+    """The instants of a session typed as a day and two clocks of the conference's zone.
+
+    A clock the zone skips that day is refused, naming the times around the jump; a clock
+    it shows twice needs ``FIRST`` or ``SECOND`` to say which, or is refused naming both.
+    Refusals are ``Invalid`` on ``start_at`` / ``end_at``."""
+    instants: dict[str, datetime | None] = {}
+    errors: dict[str, str] = {}
+    for name, clock, occurrence in (
+        ("start_at", start, start_occurrence),
+        ("end_at", end, end_occurrence),
+    ):
+        instants[name] = None
+        if clock is None:
+            continue
+        found = instants_on_clock(day, clock, tz)
+        if not found:
+            errors[name] = _skipped_time(day, clock, tz)
+        elif len(found) == 1:
+            instants[name] = found[0].astimezone(UTC)
+        elif occurrence in (FIRST, SECOND):
+            # In UTC: a datetime in the repeated hour never equals one in another zone.
+            instants[name] = (found[0] if occurrence == FIRST else found[1]).astimezone(UTC)
+        else:
+            errors[name] = _(
+                "%(clock)s happens twice on %(day)s in %(zone)s, as the clocks go back: "
+                "choose %(first)s or %(second)s.",
+                clock=clock.strftime("%H:%M"),
+                day=format_day_short(day),
+                zone=tz.key,
+                first=format_clock_with_offset(found[0], tz),
+                second=format_clock_with_offset(found[1], tz),
+            )
+    if errors:
+        raise Invalid(errors)
+    return instants["start_at"], instants["end_at"]
+
+
+def _skipped_time(day: date, clock: time, tz: ZoneInfo) -> str:
+    jump, landing = skipped_clocks(day, clock, tz)
+    last = jump - timedelta(minutes=1)
+
+    def named(local: datetime) -> str:
+        # The day as well when the jump crosses midnight (a zone that skips a whole day).
+        shown = local.strftime("%H:%M")
+        return shown if local.date() == day else f"{shown} ({format_day_short(local.date())})"
+
+    return _(  # type: ignore[no-any-return]  # flask_babel is untyped
+        "%(clock)s does not exist on %(day)s in %(zone)s: clocks go from %(jump)s to "
+        "%(landing)s; choose %(last)s or earlier, or %(landing)s or later.",
+        clock=clock.strftime("%H:%M"),
+        day=format_day_short(day),
+        zone=tz.key,
+        jump=named(jump),
+        landing=named(landing),
+        last=named(last),
+    )
 
 
 def _outside_dates(conference: Conference, after: SessionValues) -> str | None:
@@ -586,10 +676,18 @@ def _when(start: datetime | None, end: datetime | None, tz: ZoneInfo, *, with_da
     if start is None:
         return _("Not scheduled")  # type: ignore[no-any-return]  # flask_babel is untyped
     end = cast(datetime, end)  # a session has both times or neither
-    clocks = f"{start.astimezone(tz):%H:%M}–{end.astimezone(tz):%H:%M}"
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    clocks = f"{local_start:%H:%M}–{local_end:%H:%M}"
+    if _shown_twice(local_start, tz) or _shown_twice(local_end, tz):
+        # Which 02:30 of the autumn night: the abbreviation in force says it.
+        clocks = f"{local_start:%H:%M} {local_start:%Z}–{local_end:%H:%M} {local_end:%Z}"
     if not with_day:
         return clocks
     return f"{format_day_short(start.astimezone(tz).date())} {clocks}"
+
+
+def _shown_twice(local: datetime, tz: ZoneInfo) -> bool:
+    return len(instants_on_clock(local.date(), local.time(), tz)) > 1
 
 
 def _quoted(title: str) -> str:
