@@ -4,6 +4,10 @@ It is the format frab, pretalx and osem publish and that conference apps (Giggit
 EventFahrplan, …) import. Both documents are built from one plain description
 (:func:`build_schedule`) so the XML and the JSON can never disagree.
 
+A day runs from ``DAY_CHANGE`` to ``DAY_CHANGE`` the next morning, as frab and pretalx
+publish it: a session at 01:00 after the evening's last talk belongs to the evening's day,
+the way apps list it.
+
 Cancelled sessions are left out: the format has no status field, and an app that imported a
 cancelled session would list it and remind people of it as if it were happening. A session
 that disappears from the export is what frab and pretalx publish when a talk is dropped, so
@@ -21,7 +25,8 @@ from lxml import etree
 from slugify import slugify
 from sqlalchemy.orm import selectinload
 
-from eventreg.conferences.models import Conference, Talk
+from eventreg.conferences.models import Conference, Speaker, Talk
+from eventreg.core.audit import AuditEntry
 from eventreg.core.extensions import db
 from eventreg.core.links import url_builder
 from eventreg.core.timeutil import local_instant
@@ -32,6 +37,11 @@ TIMESLOT_DURATION = "00:05"
 ACRONYM_MIN_LENGTH = 4
 # The JSON schema accepts only Area/City names (or UTC) as the zone name.
 ZONE_NAME_PATTERN = re.compile(r"^([A-Z][a-z]+/[A-Z][a-z]+)|UTC$")
+# Local time at which one conference day ends and the next begins (frab's "day change"):
+# late-night sessions stay on the evening's day.
+DAY_CHANGE = time(4, 0)
+# The audit log's object types whose changes (deletions included) change the export.
+PROGRAMME_OBJECTS = ("conference", "talk", "room", "track", "speaker")
 
 
 @dataclass
@@ -42,6 +52,8 @@ class FrabEvent:
     kind: str
     start: datetime  # in the conference's zone
     end: datetime
+    # Elapsed time, not the difference of the two wall clocks: they differ across a DST change.
+    duration: timedelta
     room: str
     track: str | None
     abstract: str
@@ -94,6 +106,9 @@ class FrabSchedule:
     tracks: list["FrabTrack"]
     rooms: list[FrabRoom]
     days: list[FrabDay]
+    last_changed: datetime  # UTC
+    # eventreg keeps no conference logo yet; both formats leave it out until one is known.
+    logo: str | None = None
 
 
 def acronym_for(slug: str) -> str:
@@ -116,13 +131,40 @@ def format_duration(length: timedelta) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def schedule_version(conference: Conference) -> str:
+def last_changed(conference: Conference) -> datetime:
+    """When the conference's programme last changed (UTC), read without writing anything.
+
+    Row timestamps miss deletions and a speaker taken off a session, so the audit entries of
+    programme objects count too: every change is made by a service that writes one.
+    """
+    candidates = [
+        conference.updated_at,
+        db.session.scalar(
+            sa.select(sa.func.max(Talk.updated_at)).where(Talk.conference_id == conference.id)
+        ),
+        db.session.scalar(
+            sa.select(sa.func.max(Speaker.updated_at)).where(Speaker.conference_id == conference.id)
+        ),
+        db.session.scalar(
+            sa.select(sa.func.max(AuditEntry.created_at)).where(
+                AuditEntry.conference_id == conference.id,
+                AuditEntry.object_type.in_(PROGRAMME_OBJECTS),
+            )
+        ),
+    ]
+    return max(filter(None, candidates))
+
+
+def schedule_version(changed: datetime) -> str:
     """Changes whenever something in the export changes, so apps know to refresh."""
-    latest_talk = db.session.scalar(
-        sa.select(sa.func.max(Talk.updated_at)).where(Talk.conference_id == conference.id)
-    )
-    latest = max(filter(None, [conference.updated_at, latest_talk]))
-    return latest.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return changed.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def conference_day(start: datetime) -> date:
+    """The conference day of a local start time: before ``DAY_CHANGE`` it is the day before."""
+    if start.time() < DAY_CHANGE:
+        return start.date() - timedelta(days=1)
+    return start.date()
 
 
 def build_schedule(conference: Conference) -> FrabSchedule:
@@ -161,6 +203,7 @@ def build_schedule(conference: Conference) -> FrabSchedule:
             kind=talk.kind,
             start=start,
             end=end_at.astimezone(tz),
+            duration=end_at - start_at,  # both UTC: the real elapsed time
             room=room.name,
             track=talk.track.name if talk.track else None,
             abstract=talk.abstract,
@@ -177,7 +220,7 @@ def build_schedule(conference: Conference) -> FrabSchedule:
                 for speaker in talk.speakers
             ],
         )
-        events_by_day.setdefault(start.date(), []).append((room, event))
+        events_by_day.setdefault(conference_day(start), []).append((room, event))
 
     all_rooms = [*rooms.values()] + ([venue] if venue_used else [])
     dates = sorted(
@@ -195,13 +238,14 @@ def build_schedule(conference: Conference) -> FrabSchedule:
             FrabDay(
                 index=index,
                 date=day,
-                start=local_instant(day, time(0, 0), tz).astimezone(tz),
-                end=local_instant(day + timedelta(days=1), time(0, 0), tz).astimezone(tz),
+                start=local_instant(day, DAY_CHANGE, tz).astimezone(tz),
+                end=local_instant(day + timedelta(days=1), DAY_CHANGE, tz).astimezone(tz),
                 rooms=list(day_rooms.values()),
             )
         )
+    changed = last_changed(conference)
     return FrabSchedule(
-        version=schedule_version(conference),
+        version=schedule_version(changed),
         url=link("frab.schedule_xml_view", slug=conference.slug),
         base_url=link("schedule.schedule", slug=conference.slug),
         title=conference.title,
@@ -212,6 +256,7 @@ def build_schedule(conference: Conference) -> FrabSchedule:
         tracks=[{"name": track.name, "color": track.color} for track in conference.tracks],
         rooms=all_rooms,
         days=days,
+        last_changed=changed,
     )
 
 
@@ -251,6 +296,8 @@ def schedule_json(schedule: FrabSchedule) -> dict[str, Any]:
     }
     if ZONE_NAME_PATTERN.search(schedule.time_zone_name):
         conference["time_zone_name"] = schedule.time_zone_name
+    if schedule.logo:
+        conference["logo"] = schedule.logo
     return {
         "generator": {"name": GENERATOR},
         "schedule": {
@@ -268,7 +315,7 @@ def _event_json(event: FrabEvent) -> dict[str, Any]:
         "date": event.start.isoformat(),
         "start": event.start.strftime("%H:%M"),
         "end": event.end.isoformat(),
-        "duration": format_duration(event.end - event.start),
+        "duration": format_duration(event.duration),
         "room": event.room,
         "slug": event.slug,
         "url": event.url,
@@ -277,10 +324,29 @@ def _event_json(event: FrabEvent) -> dict[str, Any]:
         "track": event.track,
         "type": event.kind,
         "language": None,
+        # eventreg keeps one text per session; apps show "description" as the session's text.
         "abstract": event.abstract,
-        "persons": event.persons,
+        "description": event.abstract,
+        "logo": "",
+        # Nobody has been asked about recording, so neither consent nor a licence is claimed.
+        "do_not_record": None,
+        "recording_license": "",
+        "persons": [_person_json(person) for person in event.persons],
         "links": [],
         "attachments": [],
+    }
+
+
+def _person_json(person: FrabPerson) -> dict[str, Any]:
+    # "name" for current readers, "public_name" for frab-era ones. The schema accepts a person
+    # as frab's (id + public_name) or pretalx's (name), never both, so the numeric id is left
+    # to the XML; the guid identifies the person.
+    return {
+        "guid": person["guid"],
+        "name": person["name"],
+        "public_name": person["name"],
+        "biography": person["biography"],
+        "url": person["url"],
     }
 
 
@@ -297,6 +363,8 @@ def schedule_xml(schedule: FrabSchedule) -> bytes:
     _text(conference, "days", str(len(schedule.days)))
     _text(conference, "timeslot_duration", TIMESLOT_DURATION)
     _text(conference, "base_url", schedule.base_url)
+    if schedule.logo:
+        _text(conference, "logo", schedule.logo)
     _text(conference, "url", schedule.base_url)
     _text(conference, "time_zone_name", schedule.time_zone_name)
     for track in schedule.tracks:
@@ -323,7 +391,7 @@ def _event_xml(parent: Any, event: FrabEvent) -> None:
     element = etree.SubElement(parent, "event", id=str(event.id), guid=event.guid)
     _text(element, "date", event.start.isoformat())
     _text(element, "start", event.start.strftime("%H:%M"))
-    _text(element, "duration", format_duration(event.end - event.start))
+    _text(element, "duration", format_duration(event.duration))
     _text(element, "room", event.room)
     _text(element, "slug", event.slug)
     _text(element, "url", event.url)
@@ -332,10 +400,14 @@ def _event_xml(parent: Any, event: FrabEvent) -> None:
     _text(element, "track", event.track or "")
     _text(element, "type", event.kind)
     _text(element, "abstract", event.abstract)
+    _text(element, "description", event.abstract)
+    _text(element, "logo", "")
     persons = etree.SubElement(element, "persons")
     for person in event.persons:
         _text(persons, "person", person["name"], id=str(person["id"]), guid=person["guid"])
+    # No <recording>: its <optout> must be true or false, and nobody has been asked.
     etree.SubElement(element, "links")
+    etree.SubElement(element, "attachments")
 
 
 def _text(parent: Any, tag: str, text: str, **attributes: str) -> Any:
