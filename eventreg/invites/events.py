@@ -295,3 +295,16 @@ def agenda_events(
     for facts in _load_facts(conference, Talk.id.in_(talk_ids)):
         events.append(session_event(facts, wording))
     return events
+
+
+def events_with_uids(conference: Conference, uids: list[str]) -> list[CalendarEvent]:
+    """The conference's current events among ``uids`` (the conference itself and sessions
+    that still have a time), for a feed that must keep what it once showed."""
+    wanted = set(uids)
+    events = [conference_event(conference)] if uid_for(conference.uuid) in wanted else []
+    suffix = f"@{current_app.config['ICAL_UID_DOMAIN']}"
+    uuids = [uid.removesuffix(suffix) for uid in wanted if uid.endswith(suffix)]
+    if uuids:
+        wording = Wording(conference)
+        events += [session_event(f, wording) for f in _load_facts(conference, Talk.uuid.in_(uuids))]
+    return events

@@ -1,6 +1,7 @@
 """Serving calendar feeds cheaply: ETag and Last-Modified, and a 304 before any iCalendar work.
 
-The events are loaded as plain data first; their fingerprint is the ETag. A client whose
+Both validators are computed from what is read, so polling a feed never writes to the
+database. The events are loaded as plain data first; their fingerprint is the ETag. A client whose
 copy matches gets a 304 without the calendar ever being serialized, which is where almost
 all of a feed's time goes.
 """
@@ -9,18 +10,16 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import cast
+from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from flask import Response, current_app, request
-from sqlalchemy.exc import IntegrityError
 from werkzeug.http import is_resource_modified
 
-from eventreg.core.db import utcnow, write_transaction
+from eventreg.core.audit import AuditEntry
 from eventreg.core.extensions import db
 from eventreg.invites import ical
 from eventreg.invites.ical import CalendarEvent
-from eventreg.invites.models import FeedVersion
 
 # Part of every fingerprint: bump it when the serialized form changes for the same data.
 FEED_FORMAT = "1"
@@ -59,35 +58,26 @@ def fingerprint(events: list[CalendarEvent], *header: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
-def changed_at(key: str, etag: str) -> datetime:
-    """Since when the feed ``key`` has had content ``etag`` (recorded the first time it is
-    seen: a GET that writes, in a write transaction of its own)."""
-    version = db.session.get(FeedVersion, key)
-    if version is not None and version.etag == etag:
-        return version.changed_at
-    now = utcnow().replace(microsecond=0)
-    with write_transaction():
-        version = db.session.get(FeedVersion, key, with_for_update=True, populate_existing=True)
-        if version is None:
-            try:
-                with db.session.begin_nested():
-                    version = FeedVersion(key=key, etag=etag, changed_at=now)
-                    db.session.add(version)
-                    db.session.flush()
-            except IntegrityError:
-                # Another request recorded the same feed at the same moment; theirs stands.
-                version = cast(
-                    FeedVersion, db.session.get(FeedVersion, key, populate_existing=True)
-                )
-        elif version.etag != etag:
-            version.etag = etag
-            # HTTP dates have whole seconds: two changes within one second must still differ.
-            version.changed_at = max(now, version.changed_at + timedelta(seconds=1))
-        return version.changed_at
+def newest_change(conference_id: int) -> datetime | None:
+    """When anything of the conference last changed: every write logs an audit entry in its
+    own transaction, removals (a session dropped from an agenda, a room deleted) included,
+    which no timestamp of what is still in a feed can tell."""
+    return db.session.scalar(
+        sa.select(sa.func.max(AuditEntry.created_at)).where(
+            AuditEntry.conference_id == conference_id
+        )
+    )
+
+
+def last_modified_of(events: list[CalendarEvent], *changes: datetime | None) -> datetime:
+    """Last-Modified computed on read (a GET never writes): the newest of the events' own
+    stamps and the given change times, in whole seconds as HTTP dates have them."""
+    moments = [event.stamp for event in events] + [c for c in changes if c is not None]
+    newest = max(moments, default=datetime(2000, 1, 1, tzinfo=UTC))
+    return newest.astimezone(UTC).replace(microsecond=0)
 
 
 def feed_response(
-    key: str,
     events: list[CalendarEvent],
     *,
     name: str,
@@ -95,10 +85,14 @@ def feed_response(
     uid: str,
     filename: str,
     private: bool,
+    changed: tuple[datetime | None, ...] = (),
 ) -> Response:
+    """The feed as a response with its validators; ``changed`` adds moments of changes the
+    events cannot show (see :func:`newest_change`). Public feeds follow the reader's
+    language, so caches must keep one copy per Accept-Language."""
     refresh = refresh_interval()
     etag = fingerprint(events, name, description, uid, refresh)
-    last_modified = changed_at(key, etag)
+    last_modified = last_modified_of(events, *changed)
 
     response = Response(mimetype="text/calendar")
     response.set_etag(etag)
@@ -110,6 +104,7 @@ def feed_response(
         response.cache_control.private = True
     else:
         response.cache_control.public = True
+        response.vary.add("Accept-Language")
     if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
         response.status_code = 304
         return response

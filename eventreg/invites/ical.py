@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from icalendar import STATUS, TRANSP, Calendar, Event, vCalAddress, vDuration
+from icalendar import STATUS, TRANSP, Calendar, Event, vCalAddress, vDuration, vText
 
 PRODID = "-//eventreg//eventreg conference registration//EN"
 
@@ -139,6 +139,14 @@ def feed(
     )
     # RFC 7986 requires the VALUE parameter here; the library leaves it out.
     calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
+    # The library writes the calendar's name (and X-WR-CALDESC) unescaped, so a comma or a
+    # semicolon in a title cuts it short in vobject. Escaped as TEXT, and saying so (ical.js
+    # and icalendar do not know these properties are TEXT), every parser reads them whole.
+    texts = {"NAME": name, "X-WR-CALNAME": name, "X-WR-CALDESC": description}
+    for key, value in texts.items():
+        if value:
+            calendar[key] = vText(value)
+            calendar[key].params["VALUE"] = "TEXT"
     # The same hint under the name Outlook and older clients read (X-WR-CALNAME and
     # X-WR-CALDESC are written by the library next to NAME and DESCRIPTION).
     calendar.add("x-published-ttl", vDuration(refresh))

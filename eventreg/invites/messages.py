@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from eventreg.conferences.models import Conference, Speaker, Talk
 from eventreg.core.db import utcnow
 from eventreg.core.links import public_url
-from eventreg.invites import ical
+from eventreg.invites import ical, sequences
 from eventreg.invites.events import location_text, talk_event, utc_when_text, when_text
 from eventreg.mail import builder
 from eventreg.mail.compose import Recipient
@@ -30,11 +30,21 @@ class Person:
     email: str | None
     locale: str
     registration_id: int | None = None
+    speaker_id: int | None = None
+
+    @property
+    def calendar_recipient(self) -> str | None:
+        """Whose calendar copy the SEQUENCE is counted for (see ``invites.sequences``)."""
+        if self.registration_id is not None:
+            return sequences.registration_recipient(self.registration_id)
+        if self.speaker_id is not None:
+            return sequences.speaker_recipient(self.speaker_id)
+        return None
 
 
 def speaker_person(speaker: Speaker) -> Person:
     # Speakers have no language setting of their own yet: the conference writes in English.
-    return Person(name=speaker.name, email=speaker.email, locale="en")
+    return Person(name=speaker.name, email=speaker.email, locale="en", speaker_id=speaker.id)
 
 
 def conference_facts(conference: Conference, event: ical.CalendarEvent) -> dict[str, object]:
@@ -77,15 +87,21 @@ def send(
     calendar = method = None
     if invite is not None:
         method, event = invite
+        if person.calendar_recipient is not None:
+            event = sequences.stamp_message(person.calendar_recipient, event, method, kind)
         calendar = ical.invite(method, event, ical.Attendee(person.name, person.email))
     context.update(person=person, conference=conference, method=method)
+    organizer = Recipient(conference.organizer_name or conference.title, conference.organizer_email)
     builder.send(
         Recipient(person.name, person.email),
         kind=kind,
         template=f"email/{template}",
         subject=subject,
         context=context,
-        reply_to=Recipient(conference.organizer_name, conference.organizer_email),
+        # From the address the invites name as ORGANIZER, on every message of the conference:
+        # calendar clients match updates by organizer and sender.
+        sender=organizer,
+        reply_to=organizer,
         calendar=calendar,
         method=method,
         conference_id=conference.id,

@@ -7,9 +7,9 @@ calendar part when there is one. The message is recorded in the caller's transac
 
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 
-from eventreg.mail.compose import Recipient, compose
+from eventreg.mail.compose import Recipient, address, compose
 from eventreg.mail.models import OutboxMessage
 from eventreg.mail.outbox import record
 
@@ -28,14 +28,21 @@ def send(
     subject: str,
     context: dict[str, Any],
     reply_to: Recipient | None = None,
+    sender: Recipient | None = None,
     calendar: bytes | None = None,
     method: str | None = None,
     conference_id: int | None = None,
     registration_id: int | None = None,
 ) -> OutboxMessage:
     """Render ``<template>.txt`` and ``<template>.html`` with ``context`` and record the
-    message for ``to``; the caller's transaction commits it (or not) with the change."""
+    message for ``to``; the caller's transaction commits it (or not) with the change.
+
+    With ``sender`` the message is From that person (the organizer an invite names) and
+    carries ``MAIL_DEFAULT_SENDER`` as Sender, the agent that actually sends it."""
     text = render_template(f"{template}.txt", **context)
     html = render_template(f"{template}.html", **context)
     message = compose(to, subject, text, html, calendar=calendar, method=method, reply_to=reply_to)
+    if sender is not None and sender.email:
+        message["From"] = address(sender.name, sender.email)
+        message["Sender"] = current_app.config["MAIL_DEFAULT_SENDER"]
     return record(message, kind=kind, conference_id=conference_id, registration_id=registration_id)

@@ -143,6 +143,9 @@ def registration_cancelled(registration: Registration) -> None:
             SessionSignup.registration_id == registration.id,
             SessionSignup.status == "confirmed",
             Talk.start_at.is_not(None),
+            # The organizers' CANCEL already went out for a cancelled session; a second
+            # one would only repeat it.
+            Talk.status != "cancelled",
         )
         .order_by(Talk.start_at, Talk.id)
     ).all()

@@ -16,8 +16,12 @@ from flask import current_app
 from eventreg.core import audit
 from eventreg.core.db import checkpoint_sqlite
 from eventreg.core.extensions import db
+from eventreg.invites.events import uid_for
+from eventreg.invites.models import CalendarCopy
+from eventreg.invites.sequences import registration_recipient
 from eventreg.mail.models import OutboxMessage
 from eventreg.mail.transports import outbox_directory, remove_eml_files
+from eventreg.registration.models import Registration
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,12 @@ INVENTORY: tuple[Place, ...] = (
         "deleted (a copy written while erasing is deleted by the sender)",
     ),
     Place(
+        "calendar_copy (recipient 'registration:<id>', UID, SEQUENCE, state)",
+        "which sessions' invites the registration was sent",
+        "deleted but for the conference's own event, whose SEQUENCE the erased agenda "
+        "still needs to mark it cancelled",
+    ),
+    Place(
         "SQLite: free pages of the database file, the -wal file",
         "old versions of every row written",
         "PRAGMA secure_delete zeroes deleted data; the WAL is checkpointed and truncated",
@@ -111,6 +121,16 @@ INVENTORY: tuple[Place, ...] = (
         "not an attendee's: deleted by the next delivery pass, mailed or not",
     ),
 )
+
+
+def forget_calendar_copies(registration: Registration) -> None:
+    """Which sessions someone held would outlive the erased agenda in ``calendar_copy``."""
+    db.session.execute(
+        sa.delete(CalendarCopy)
+        .where(CalendarCopy.recipient == registration_recipient(registration.id))
+        .where(CalendarCopy.uid != uid_for(registration.conference.uuid))
+    )
+
 
 MessageFile = tuple[int, datetime]  # an outbox row's id and created_at: its .eml name
 

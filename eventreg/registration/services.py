@@ -917,6 +917,7 @@ def erase_personal_data(actor: audit.Actor, registration: Registration) -> None:
         registration.spare_token_hash = None
         registration.erased_at = now
         files = personal_data.forget_messages(registration.id)
+        personal_data.forget_calendar_copies(registration)
         db.session.flush()
         anonymous = personal_data.forget_in_audit_log(registration.id, name, address)
         audit.log(

@@ -3,8 +3,11 @@
 All of them work as downloads ("Add to calendar") and as ``webcal://`` subscriptions.
 """
 
+from dataclasses import replace
+
 import sqlalchemy as sa
 from flask import Blueprint, abort
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from eventreg.conferences.models import Talk
@@ -12,7 +15,9 @@ from eventreg.conferences.services import get_published_or_404
 from eventreg.core.extensions import db
 from eventreg.core.links import public_url, webcal_url
 from eventreg.invites import events as calendar_events
-from eventreg.invites.feeds import feed_response
+from eventreg.invites import sequences
+from eventreg.invites.feeds import feed_response, newest_change
+from eventreg.invites.ical import CalendarEvent
 from eventreg.registration import services as registration_services
 from eventreg.registration.models import Registration
 from eventreg.registration.tokens import feed_token_for, registration_id_from_feed_token
@@ -42,13 +47,13 @@ def schedule_feed(slug: str):
     conference = get_published_or_404(slug)
     events = calendar_events.schedule_events(conference)
     return feed_response(
-        f"schedule:{conference.id}",
         events,
         name=conference.title,
         description=_("The programme of %(title)s", title=conference.title),
         uid=calendar_events.uid_for(f"{conference.uuid}-schedule"),
         filename=f"{conference.slug}.ics",
         private=False,
+        changed=(newest_change(conference.id),),
     )
 
 
@@ -59,32 +64,62 @@ def session_feed(slug: str, talk_id: int):
     if talk is None or talk.start_at is None:
         abort(404)
     return feed_response(
-        f"session:{talk.id}",
         calendar_events.talk_feed_events(conference, talk.id),
         name=talk.title,
         description=conference.title,
         uid=calendar_events.uid_for(f"{talk.uuid}-feed"),
         filename=f"{conference.slug}-session-{talk.id}.ics",
         private=False,
+        changed=(newest_change(conference.id),),
     )
 
 
 @bp.get("/feeds/agenda/<token>.ics")
 def agenda_feed(token: str):
-    """A person's agenda at a secret address. Once the registration is cancelled or erased
-    the calendar is empty rather than gone, so subscribed calendars drop the events."""
+    """A person's agenda at a secret address, in the language they registered in.
+
+    Once the registration is cancelled the feed keeps the events it had, marked cancelled,
+    so calendars that keep subscribed events they no longer see still show them cancelled;
+    an erased one keeps only the (public) conference event. A registration that no longer
+    exists at all is gone (410).
+    """
     registration_id = registration_id_from_feed_token(token)
     if registration_id is None:
         abort(404)
     registration = db.session.get(Registration, registration_id)
-    events = registration_services.agenda_events(registration)
-    title = registration.conference.title if registration is not None else _("Agenda")
-    return feed_response(
-        f"agenda:{registration_id}",
-        events,
-        name=_("%(title)s: my agenda", title=title),
-        description="",
-        uid=calendar_events.uid_for(f"agenda-{registration_id}"),
-        filename="agenda.ics",
-        private=True,
-    )
+    if registration is None:
+        abort(410)
+    conference = registration.conference
+    recipient = sequences.registration_recipient(registration.id)
+    with force_locale(registration.locale or None):
+        if registration.status == "cancelled" or registration.erased_at:
+            events = _withdrawn_agenda(registration, recipient)
+        else:
+            events = sequences.as_sent(recipient, registration_services.agenda_events(registration))
+        name = _("%(title)s: my agenda", title=conference.title)
+        uid = calendar_events.uid_for(f"agenda-{registration_id}")
+        return feed_response(
+            events,
+            name=name,
+            description="",
+            uid=uid,
+            filename="agenda.ics",
+            private=True,
+            changed=(newest_change(conference.id),),
+        )
+
+
+def _withdrawn_agenda(registration: Registration, recipient: str) -> list[CalendarEvent]:
+    conference = registration.conference
+    conference_uid = calendar_events.uid_for(conference.uuid)
+    # Which sessions someone attended is theirs: once erased, only the conference stays.
+    uids = [conference_uid] if registration.erased_at else sequences.held_uids(recipient)
+    since = registration.erased_at or registration.cancelled_at or registration.updated_at
+    current = calendar_events.events_with_uids(conference, uids)
+    events = sequences.withdrawn(recipient, current, since)
+    if not events:
+        # RFC 5545 wants at least one component: a registration that never held a seat
+        # (cancelled from the waiting list) shows the conference, cancelled.
+        event = calendar_events.conference_event(conference)
+        events = [replace(event, cancelled=True, sequence=event.sequence + 1)]
+    return events

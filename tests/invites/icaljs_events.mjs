@@ -1,5 +1,5 @@
 // Parse iCalendar text with Mozilla's ical.js (the parser in Thunderbird) and print, as JSON,
-// the calendar's METHOD and each event's UID, SEQUENCE, STATUS, SUMMARY, and its start and end
+// the calendar's METHOD, its names, and each event's UID, SEQUENCE, STATUS, SUMMARY, and its start and end
 // as UTC instants. Reads one calendar from standard input.
 import ICAL from "ical.js";
 import { readFileSync } from "node:fs";
@@ -25,4 +25,11 @@ const events = calendar.getAllSubcomponents("vevent").map((vevent) => {
   };
 });
 
-process.stdout.write(JSON.stringify({ method: calendar.getFirstPropertyValue("method"), events }));
+// The calendar's own name and description, as a subscribing app shows them.
+const names = Object.fromEntries(
+  ["name", "x-wr-calname", "x-wr-caldesc"].map((name) => [name, calendar.getFirstPropertyValue(name)]),
+);
+
+process.stdout.write(
+  JSON.stringify({ method: calendar.getFirstPropertyValue("method"), events, names }),
+);

@@ -84,6 +84,14 @@ def with_icaljs(data: bytes) -> tuple[str | None, list[ParsedEvent]]:
     return parsed["method"], events
 
 
+def icaljs_names(data: bytes) -> dict[str, str | None]:
+    """The calendar's NAME, X-WR-CALNAME and X-WR-CALDESC as ical.js reads them."""
+    result = subprocess.run(
+        ["node", str(ICALJS_SCRIPT)], input=data, capture_output=True, cwd=ROOT, check=True
+    )
+    return json.loads(result.stdout)["names"]  # type: ignore[no-any-return]
+
+
 def check_wire_format(data: bytes) -> None:
     """CRLF line ends only, and no line longer than 75 octets (RFC 5545, 3.1)."""
     assert data.endswith(b"\r\n")

@@ -18,6 +18,7 @@ from flask import request_started
 
 from eventreg.core.audit import AuditEntry
 from eventreg.core.extensions import db
+from eventreg.invites.models import CalendarCopy
 from eventreg.mail.delivery import deliver_due
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration import broadcasts, checkin, services
@@ -197,6 +198,8 @@ def test_erasure_leaves_nothing_of_the_person_anywhere(own_app, smtp_server):
     if sqlite:
         assert any(name.startswith("eventreg.sqlite") for name in found_in_files(needles, before))
     assert len(INVENTORY) >= 10
+    copies = sa.select(CalendarCopy.uid).filter_by(recipient=f"registration:{ada.id}")
+    assert len(db.session.scalars(copies).all()) >= 3  # the conference and her two sessions
 
     response = post_form(client, link + "/erase")
 
@@ -205,6 +208,8 @@ def test_erasure_leaves_nothing_of_the_person_anywhere(own_app, smtp_server):
     assert found(needles, table_text()) == []
     files = instance_bytes(Path(app.instance_path))
     assert found_in_files(needles, files) == {}
+    # Only the conference's event stays numbered, for her agenda's cancelled copy of it.
+    assert db.session.scalars(copies).all() == [f"{ada.conference.uuid}@eventreg"]
     assert any(name.endswith(".eml") for name in files)  # Bruno's mail is still there
     if sqlite:
         assert files.get("eventreg.sqlite-wal", b"") == b""  # checkpointed and truncated
