@@ -29,13 +29,13 @@ from eventreg.conferences.models import (
     Track,
     talk_speaker,
 )
-from eventreg.conferences.rules import check_capacity
+from eventreg.conferences.rules import check_capacity, skipped_time_message
 from eventreg.core import audit
 from eventreg.core.db import write_transaction
 from eventreg.core.emails import normalise_email
 from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
-from eventreg.core.timeutil import is_valid_timezone, local_instant
+from eventreg.core.timeutil import instants_on_clock, is_valid_timezone, local_instant
 
 CONFERENCE_FIELDS = (
     "title",
@@ -210,8 +210,8 @@ def clean_conference(values: dict[str, Any], existing: Conference | None) -> dic
 
     if "timezone" not in errors:
         tz = ZoneInfo(zone)
-        opens = _aware(cleaned["registration_opens_at"], tz)
-        closes = _aware(cleaned["registration_closes_at"], tz)
+        opens = _aware(cleaned["registration_opens_at"], tz, "registration_opens_at", errors)
+        closes = _aware(cleaned["registration_closes_at"], tz, "registration_closes_at", errors)
         if opens and closes and closes <= opens:
             errors["registration_closes_at"] = _("Registration must close after it opens.")
         cleaned["registration_opens_at"], cleaned["registration_closes_at"] = opens, closes
@@ -223,11 +223,19 @@ def clean_conference(values: dict[str, Any], existing: Conference | None) -> dic
     return cleaned
 
 
-def _aware(value: datetime | None, tz: ZoneInfo) -> datetime | None:
-    """Wall-clock times from a form are read in the conference's own zone."""
+def _aware(
+    value: datetime | None, tz: ZoneInfo, field: str, errors: dict[str, str]
+) -> datetime | None:
+    """Wall-clock times from a form are read in the conference's own zone. A time the clocks
+    skip is refused on ``field``; of a time they show twice the first is taken (the window
+    then opens or closes an hour early at worst, never later than the organizer said)."""
     if value is None or value.tzinfo is not None:
         return value
-    return local_instant(value.date(), value.time(), tz)
+    found = instants_on_clock(value.date(), value.time(), tz)
+    if not found:
+        errors[field] = skipped_time_message(value.date(), value.time(), tz)
+        return None
+    return found[0]
 
 
 def _check_sessions_still_fit(conference: Conference, cleaned: dict[str, Any]) -> dict[str, str]:

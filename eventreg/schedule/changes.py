@@ -28,7 +28,7 @@ from sqlalchemy.engine import Result
 from sqlalchemy.orm import selectinload
 
 from eventreg.conferences.models import TALK_KINDS, Conference, Room, Speaker, Talk, Track
-from eventreg.conferences.rules import check_capacity
+from eventreg.conferences.rules import check_capacity, skipped_time_message
 from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.core.text import has_forbidden_characters
@@ -40,7 +40,6 @@ from eventreg.core.timeutil import (
     format_day_short,
     instants_on_clock,
     local_instant,
-    skipped_clocks,
 )
 from eventreg.invites.events import DEFAULT_DAY_END, DEFAULT_DAY_START, conference_window
 from eventreg.registration.models import Registration, SessionSignup
@@ -525,7 +524,7 @@ def session_times(
             continue
         found = instants_on_clock(day, clock, tz)
         if not found:
-            errors[name] = _skipped_time(day, clock, tz)
+            errors[name] = skipped_time_message(day, clock, tz)
         elif len(found) == 1:
             instants[name] = found[0].astimezone(UTC)
         elif occurrence in (FIRST, SECOND):
@@ -544,27 +543,6 @@ def session_times(
     if errors:
         raise Invalid(errors)
     return instants["start_at"], instants["end_at"]
-
-
-def _skipped_time(day: date, clock: time, tz: ZoneInfo) -> str:
-    jump, landing = skipped_clocks(day, clock, tz)
-    last = jump - timedelta(minutes=1)
-
-    def named(local: datetime) -> str:
-        # The day as well when the jump crosses midnight (a zone that skips a whole day).
-        shown = local.strftime("%H:%M")
-        return shown if local.date() == day else f"{shown} ({format_day_short(local.date())})"
-
-    return _(  # type: ignore[no-any-return]  # flask_babel is untyped
-        "%(clock)s does not exist on %(day)s in %(zone)s: clocks go from %(jump)s to "
-        "%(landing)s; choose %(last)s or earlier, or %(landing)s or later.",
-        clock=clock.strftime("%H:%M"),
-        day=format_day_short(day),
-        zone=tz.key,
-        jump=named(jump),
-        landing=named(landing),
-        last=named(last),
-    )
 
 
 def _outside_dates(conference: Conference, after: SessionValues) -> str | None:

@@ -130,6 +130,26 @@ def test_the_registration_window_is_read_on_the_conferences_wall_clock(app, clie
     assert 'value="2027-09-01T09:00"' in edit_page
 
 
+def test_a_registration_time_the_clocks_skip_is_refused_and_a_repeated_one_read_first(
+    app, client, creator
+):
+    rome = {**NEW_CONFERENCE, "timezone": "Europe/Rome", "start_date": "2027-11-04"}
+    response = post_form(
+        client, "/manage/conferences/new", {**rome, "registration_opens_at": "2027-03-28T02:30"}
+    )
+
+    assert response.status_code == 400
+    assert "02:30 does not exist" in response.text and "03:00 or later" in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Conference)) == 0
+
+    post_form(
+        client, "/manage/conferences/new", {**rome, "registration_opens_at": "2027-10-31T02:30"}
+    )
+    conference = db.session.scalar(sa.select(Conference))
+    # The first 02:30 of the autumn night, still summer time (+02:00).
+    assert conference.registration_opens_at == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+
+
 def test_editing_records_only_what_changed_before_and_after(app, client, organized):
     form = client.get("/manage/c/pavia/edit")
     assert form.status_code == 200
