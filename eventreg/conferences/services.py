@@ -35,7 +35,7 @@ from eventreg.core.db import write_transaction
 from eventreg.core.emails import normalise_email
 from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
-from eventreg.core.timeutil import instants_on_clock, is_valid_timezone, local_instant
+from eventreg.core.timeutil import instants_on_clock, is_valid_timezone
 
 CONFERENCE_FIELDS = (
     "title",
@@ -508,8 +508,15 @@ def field_values(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 def shift_instant(instant: datetime | None, days: timedelta, tz: ZoneInfo) -> datetime | None:
-    """The same wall-clock time ``days`` later in ``tz``."""
+    """The same wall-clock time ``days`` later in ``tz``. Raises ``Invalid`` (on
+    ``start_date``) when the clocks skip that time on the new day; of a time they show twice,
+    the reading with the original's UTC offset is kept."""
     if instant is None:
         return None
     local = instant.astimezone(tz)
-    return local_instant(local.date() + days, local.time().replace(tzinfo=None), tz)
+    day, clock = local.date() + days, local.time().replace(tzinfo=None)
+    found = instants_on_clock(day, clock, tz)
+    if not found:
+        raise Invalid({"start_date": skipped_time_message(day, clock, tz)})
+    same_offset = [candidate for candidate in found if candidate.utcoffset() == local.utcoffset()]
+    return (same_offset or found)[0]

@@ -101,14 +101,21 @@ def duplicate_conference(
             copy_row(question, copy, QUESTION_FIELDS)
         talks = db.session.scalars(sa.select(Talk).filter_by(conference_id=source.id)).all()
         for talk in talks:
+            try:
+                start_at = shift_instant(talk.start_at, shift, tz)
+                end_at = shift_instant(talk.end_at, shift, tz)
+            except Invalid as refusal:  # the session would land in a skipped hour
+                raise Invalid(
+                    {"start_date": f"“{talk.title}”: {refusal.errors['start_date']}"}
+                ) from refusal
             db.session.add(
                 Talk(
                     conference=copy,
                     title=talk.title,
                     abstract=talk.abstract,
                     kind=talk.kind,
-                    start_at=shift_instant(talk.start_at, shift, tz),
-                    end_at=shift_instant(talk.end_at, shift, tz),
+                    start_at=start_at,
+                    end_at=end_at,
                     room=rooms.get(talk.room_id),
                     track=tracks.get(talk.track_id),
                     capacity=talk.capacity,

@@ -520,6 +520,27 @@ def test_duplicating_onto_a_taken_slug_is_refused(app, client, organized):
     assert count(Conference) == 2
 
 
+def test_duplicating_refuses_to_move_a_session_into_an_hour_the_clocks_skip(app, client):
+    # 02:30 on Sunday 21 March 2027 in Rome, a week later, is in the spring-forward gap.
+    night = make_conference(
+        slug="night", timezone="Europe/Rome", start_date=date(2027, 3, 21), published=False
+    )
+    make_talk(night, title="Night lab", start_at=at(night, date(2027, 3, 21), "02:30"))
+    organizer = make_user("night@example.org")
+    give_role(organizer, night)
+    log_in(client, organizer)
+
+    response = post_form(
+        client,
+        "/manage/c/night/duplicate",
+        {"title": "Night 2", "slug": "night-2", "start_date": "2027-03-28"},
+    )
+
+    assert response.status_code == 400
+    assert "“Night lab”: 02:30 does not exist" in response.text
+    assert count(Conference) == 1
+
+
 def test_the_workspace_home_lists_only_ones_own_conferences(app, client, organized):
     make_conference(title="Somebody Else's")
 
