@@ -6,28 +6,19 @@ from flask import Flask, abort, jsonify, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
-from werkzeug.routing import IntegerConverter
 
 from eventreg.api import register_api
 from eventreg.core import timeutil
+from eventreg.core.ids import ID, RowIdConverter
 from eventreg.mail.views import register_dev_mail_page
-from eventreg.organizers.auth import MAX_ID
 from eventreg.organizers.views import bp as organizers_bp
 from eventreg.registration import checkin
 from eventreg.site import register_site
 
 
-class RowIdConverter(IntegerConverter):
-    """``<id:talk_id>``: a row id in an address. A number no table can hold (beyond an SQL
-    integer) does not match, so it is a 404 rather than a database error."""
-
-    def __init__(self, url_map):
-        super().__init__(url_map, min=1, max=MAX_ID)
-
-
 def register_web(app: Flask) -> None:
     # Before any blueprint is registered: their rules are compiled as they are added.
-    app.url_map.converters["id"] = RowIdConverter
+    app.url_map.converters[ID] = RowIdConverter
     register_site(app)
     register_dev_mail_page(app)
     app.register_blueprint(organizers_bp)

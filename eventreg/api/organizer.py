@@ -24,7 +24,6 @@ from eventreg.accounts import api_tokens as tokens
 from eventreg.api.errors import ApiNotFound, api_error, register_error_handlers
 from eventreg.api.public import room_json, spec, track_json
 from eventreg.api.schemas import (
-    MAX_ID,
     Error,
     ManagedConferenceList,
     ManagedSessionOut,
@@ -37,6 +36,7 @@ from eventreg.api.schemas import (
 from eventreg.conferences.models import Conference, Talk
 from eventreg.conferences.roles import conferences_visible_to, role_in
 from eventreg.core.extensions import csrf, db
+from eventreg.core.ids import MAX_ID
 from eventreg.core.links import public_url
 from eventreg.registration import reports as attendees
 from eventreg.registration.models import Registration

@@ -17,7 +17,6 @@ from sqlalchemy.orm import selectinload
 
 from eventreg.api.errors import ApiNotFound, register_error_handlers, schema_refusal
 from eventreg.api.schemas import (
-    MAX_ID,
     ConferenceList,
     ConferenceOut,
     Error,
@@ -32,6 +31,7 @@ from eventreg.api.schemas import (
 )
 from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track, talk_speaker
 from eventreg.core.extensions import csrf, db
+from eventreg.core.ids import MAX_ID
 from eventreg.core.links import public_url
 from eventreg.core.timeutil import local_instant
 

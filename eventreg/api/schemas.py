@@ -15,9 +15,9 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from eventreg.core.ids import MAX_ID
 from eventreg.core.timeutil import EARLIEST, LATEST, day_within_calendar, within_calendar
 
-MAX_ID = 2**31 - 1
 # A database id: positive and within PostgreSQL's integer column.
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # The same in a request body, where a JSON ``true`` must not pass for the id 1.

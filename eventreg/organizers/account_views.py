@@ -14,7 +14,8 @@ from eventreg.conferences.roles import conferences_visible_to
 from eventreg.core.audit import AuditEntry
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db, limiter
-from eventreg.organizers.auth import ID, is_local_url, public, require_admin, require_login
+from eventreg.core.ids import ID
+from eventreg.organizers.auth import is_local_url, public, require_admin, require_login
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.forms import (
     EditUserForm,

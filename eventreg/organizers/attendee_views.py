@@ -13,7 +13,8 @@ from flask_login import current_user
 from eventreg.conferences.models import Conference, Talk
 from eventreg.core.errors import Conflict
 from eventreg.core.extensions import db
-from eventreg.organizers.auth import conference_view, row_id
+from eventreg.core.ids import row_id
+from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
 from eventreg.registration import reports as attendees
 from eventreg.registration import services as registration_services

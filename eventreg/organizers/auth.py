@@ -30,21 +30,6 @@ from eventreg.core.extensions import db, login_manager
 
 ACCESS_LEVELS = ("public", "staff", "admin", "creator", "organizer", "checkin")
 
-# The largest id a table holds (an SQL integer): a longer number in an address or a form
-# is "not found", never a database error.
-MAX_ID = 2**31 - 1
-ID = "id"  # the URL converter of ids (eventreg.web), as in "/rooms/<{ID}:item_id>"
-
-
-def row_id(text: str) -> int:
-    """An id read from a form or a query string (``request.form.get(..., type=row_id)``);
-    ValueError, and so the default, when no row can have it."""
-    value = int(text)
-    if not 1 <= value <= MAX_ID:
-        raise ValueError(f"no row has the id {text!r}")
-    return value
-
-
 login_manager.login_view = "organizers.login"
 login_manager.login_message = _l("Please log in to open this page.")
 login_manager.login_message_category = "info"

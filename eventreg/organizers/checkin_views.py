@@ -6,7 +6,8 @@ from flask_login import current_user
 
 from eventreg.conferences.models import Conference
 from eventreg.conferences.roles import role_in
-from eventreg.organizers.auth import conference_view, row_id
+from eventreg.core.ids import row_id
+from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
 from eventreg.registration import checkin
 

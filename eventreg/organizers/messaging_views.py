@@ -9,8 +9,9 @@ from flask_login import current_user
 from eventreg.conferences.models import Conference, Talk
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
+from eventreg.core.ids import row_id
 from eventreg.organizers.account_views import render_form, show_errors
-from eventreg.organizers.auth import conference_view, row_id
+from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.forms import BroadcastForm
 from eventreg.registration import broadcasts as messaging

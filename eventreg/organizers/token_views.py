@@ -13,8 +13,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from eventreg.accounts import api_tokens as tokens
 from eventreg.core.errors import Invalid
 from eventreg.core.forms import Form
+from eventreg.core.ids import MAX_ID
 from eventreg.organizers.account_views import show_errors
-from eventreg.organizers.auth import MAX_ID, require_login
+from eventreg.organizers.auth import require_login
 from eventreg.organizers.blueprint import bp
 
 

@@ -24,10 +24,6 @@ from eventreg.registration.tokens import feed_token_for, registration_id_from_fe
 
 bp = Blueprint("invites", __name__)
 
-# Ids in addresses use the app's ``id`` converter (eventreg.web): a number no table can hold
-# is a 404, never a database error. Kept as a name for the routes that spell it ``<{ID}:...>``.
-ID = "id"
-
 
 @bp.app_template_global("webcal_url")
 def webcal_url_global(url: str) -> str:

@@ -29,11 +29,12 @@ from eventreg.core import audit
 from eventreg.core.db import utcnow
 from eventreg.core.errors import Conflict
 from eventreg.core.extensions import db, limiter
+from eventreg.core.ids import ID
 from eventreg.core.links import webcal_url
 from eventreg.core.timeutil import format_day
 from eventreg.registration import services
 from eventreg.registration.models import Question, Registration
-from eventreg.site.feeds import ID, agenda_feed_url
+from eventreg.site.feeds import agenda_feed_url
 from eventreg.site.forms import (
     ResendForm,
     country_name,
