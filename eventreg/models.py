@@ -12,7 +12,7 @@ from eventreg.conferences.models import (
 )
 from eventreg.core.audit import AuditEntry
 from eventreg.invites.models import FeedVersion
-from eventreg.mail.models import OutboxMessage
+from eventreg.mail.models import InboundMessage, OutboxMessage
 from eventreg.registration.models import (
     Answer,
     Broadcast,
@@ -31,6 +31,7 @@ __all__ = [
     "Conference",
     "ConferenceRole",
     "FeedVersion",
+    "InboundMessage",
     "OutboxMessage",
     "Question",
     "Registration",

@@ -33,6 +33,12 @@ class Conference(Model):
     published: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     # The iCalendar SEQUENCE of the conference's own calendar event; bumped when its span moves.
     revision: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # Reminder e-mails, as minutes before the conference starts and before each session of
+    # an agenda (e.g. [1440] and [60]); none by default, so older conferences mail nobody new.
+    conference_reminder_minutes: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    session_reminder_minutes: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    # A VALARM this many minutes before each invited event; None: invites carry no alarm.
+    invite_alarm_minutes: Mapped[int | None] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -50,6 +56,10 @@ class Conference(Model):
             "registration_closes_at IS NULL OR registration_opens_at IS NULL"
             " OR registration_closes_at > registration_opens_at",
             name="registration_window_in_order",
+        ),
+        sa.CheckConstraint(
+            "invite_alarm_minutes IS NULL OR invite_alarm_minutes >= 0",
+            name="invite_alarm_not_negative",
         ),
     )
 
@@ -141,6 +151,8 @@ class Talk(Model):
     room_id: Mapped[int | None] = mapped_column(sa.ForeignKey("room.id", ondelete="SET NULL"))
     track_id: Mapped[int | None] = mapped_column(sa.ForeignKey("track.id", ondelete="SET NULL"))
     capacity: Mapped[int | None] = mapped_column(sa.Integer)
+    # Where people who hold the session join it online (a video call); only they ever see it.
+    online_url: Mapped[str] = mapped_column(sa.String(500), default="")
     status: Mapped[str] = mapped_column(sa.String(20), default="scheduled")
     # Bumped on every change attendees' calendars must follow; it is the iCalendar SEQUENCE.
     revision: Mapped[int] = mapped_column(sa.Integer, default=0)

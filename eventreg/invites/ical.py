@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from icalendar import STATUS, TRANSP, Calendar, Event, vCalAddress, vDuration, vText
+from icalendar import STATUS, TRANSP, Alarm, Calendar, Event, vCalAddress, vDuration, vText, vUri
 
 PRODID = "-//eventreg//eventreg conference registration//EN"
 
@@ -37,6 +37,11 @@ class CalendarEvent:
     organizer_name: str
     organizer_email: str
     cancelled: bool = False
+    # Where people holding the session join it online; only in invites and personal agendas.
+    online_url: str = ""
+    online_label: str = ""
+    # A VALARM this long before the start (invites only, when the conference asks for it).
+    alarm_before: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,9 @@ class Attendee:
     name: str
     email: str
     role: str = "REQ-PARTICIPANT"
+    # Ask the calendar app for a reply (Accept / Tentative / Decline); only when the
+    # ORGANIZER address is one whose replies are read (``invites.replies``).
+    rsvp: bool = False
 
 
 def _utc(instant: datetime) -> datetime:
@@ -79,6 +87,15 @@ def event_component(event: CalendarEvent, attendee: Attendee | None = None) -> E
         # Sessions are time the attendee has committed to: show it as busy.
         transparency=TRANSP.OPAQUE,
     )
+    if event.online_url:
+        # RFC 7986 CONFERENCE: calendar apps show a "Join" button for it.
+        # A comma is percent-encoded: vobject reads an unknown property's value as a list.
+        conference = vUri(event.online_url.replace(",", "%2C"))
+        conference.params["VALUE"] = "URI"
+        conference.params["FEATURE"] = ["AUDIO", "VIDEO"]
+        if event.online_label:
+            conference.params["LABEL"] = _parameter_text(event.online_label)
+        component.add("conference", conference)
     if attendee is not None:
         component.add(
             "attendee",
@@ -87,11 +104,18 @@ def event_component(event: CalendarEvent, attendee: Attendee | None = None) -> E
                 cn=_parameter_text(attendee.name) or None,
                 cutype="INDIVIDUAL",
                 role=attendee.role,
-                # They signed up themselves, and replies are not processed: no RSVP buttons.
+                # They signed up themselves: they are going. With RSVP the calendar app still
+                # offers Accept / Tentative / Decline, and the answer comes back by mail.
                 partstat="ACCEPTED",
-                rsvp=False,
+                rsvp=attendee.rsvp,
             ),
         )
+    if event.alarm_before is not None and not event.cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", event.summary)
+        alarm.add("trigger", -event.alarm_before)
+        component.add_component(alarm)
     return component
 
 

@@ -7,8 +7,8 @@ schedule notifications (``eventreg.registration.notifications``,
 ``eventreg.schedule.notifications``) send through here.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -89,6 +89,8 @@ def send(
         method, event = invite
         if person.calendar_recipient is not None:
             event = sequences.stamp_message(person.calendar_recipient, event, method, kind)
+        if conference.invite_alarm_minutes is not None:
+            event = replace(event, alarm_before=timedelta(minutes=conference.invite_alarm_minutes))
         calendar = ical.invite(method, event, ical.Attendee(person.name, person.email))
     context.update(person=person, conference=conference, method=method)
     organizer = Recipient(conference.organizer_name or conference.title, conference.organizer_email)

@@ -19,6 +19,13 @@ class OutboxMessage(Model):
     registration_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("registration.id", ondelete="SET NULL"), index=True
     )
+    # A reminder's session (None for the conference's own reminder and all other mail), and
+    # whose calendar it is for (``registration:<id>`` / ``speaker:<id>``, as in
+    # ``invites.sequences``): a moved or cancelled session finds its pending reminders by them.
+    talk_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("talk.id", ondelete="SET NULL"), index=True
+    )
+    recipient_key: Mapped[str | None] = mapped_column(sa.String(40))
     # What caused it, e.g. "registration_confirmed", "session_updated"; for dashboards.
     kind: Mapped[str] = mapped_column(sa.String(40))
     # Fixed when the message is recorded, so a resend after a crash carries the same one.
@@ -41,3 +48,16 @@ class OutboxMessage(Model):
         sa.CheckConstraint(f"status IN {OUTBOX_STATUSES!r}", name="known_status"),
         sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),
     )
+
+
+class InboundMessage(Model):
+    """A message the inbound receiver (SMTP or IMAP) has handled, by its Message-ID, so the
+    same reply delivered twice is acted on once. No address, no content: only what was done."""
+
+    message_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    registration_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("registration.id", ondelete="SET NULL"), index=True
+    )
+    # What the handler did, e.g. "joined", "left", "asked_to_confirm", "ignored:no_calendar".
+    outcome: Mapped[str] = mapped_column(sa.String(60))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
