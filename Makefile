@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 # lives in a venv of its own so that syncing .venv never touches it.
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
+FRAB_CONSUMER := $(TOOLS)/frab-consumer/.installed
 PORT ?= 5000
 FLASK := $(BIN)/flask --app eventreg
 TRANSLATIONS := eventreg/translations
@@ -43,12 +44,19 @@ test-fast: install-test
 	env -u EVENTREG_TEST_DATABASE_URL $(BIN)/python -m pytest -n auto -m "not browser" $(PYTEST_ARGS)
 
 install: $(VENV)/.installed $(MO_FILES)
-install-test: install node_modules/.installed
+install-test: install node_modules/.installed $(FRAB_CONSUMER)
 
 # One environment for running, testing and CI: every package at the version uv.lock pins,
 # and nothing else (`--locked` also fails when pyproject.toml changed without `make lock`).
 $(VENV)/.installed: uv.lock pyproject.toml $(UV)
 	$(UV) sync --locked --all-extras --python $(PYTHON)
+	touch $@
+
+# The frab consumer the export is tested with (see requirements/frab-consumer.in).
+$(FRAB_CONSUMER): requirements/frab-consumer.txt $(UV)
+	test -x $(TOOLS)/frab-consumer/bin/python || $(PYTHON) -m venv $(TOOLS)/frab-consumer
+	$(UV) pip install --quiet --python $(TOOLS)/frab-consumer/bin/python --require-hashes \
+	  -r requirements/frab-consumer.txt
 	touch $@
 
 $(UV): requirements/uv.txt
@@ -62,6 +70,9 @@ lock: $(UV)
 	$(UV) lock $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade)
 	$(if $(PACKAGE),,$(UV) pip compile --quiet --upgrade --generate-hashes \
 	  --custom-compile-command "make lock" requirements/uv.in -o requirements/uv.txt)
+	$(UV) pip compile --quiet --upgrade --generate-hashes --python-version 3.11 \
+	  --custom-compile-command "make lock" requirements/frab-consumer.in \
+	  -o requirements/frab-consumer.txt
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
