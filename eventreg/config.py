@@ -70,6 +70,23 @@ class Defaults:
     ICAL_REFRESH_MINUTES = 60
     # The domain part of every iCalendar UID; never change it once invites have gone out.
     ICAL_UID_DOMAIN = "eventreg"
+    # Replies from calendars (Accept / Tentative / Decline): each attendee's invites name
+    # rsvp+<token>@<domain> of this address as ORGANIZER. None: "rsvp@" + the domain of
+    # MAIL_DEFAULT_SENDER; "" turns replies off (no RSVP asked, From the organizer).
+    REPLY_ADDRESS = None
+    # `flask receive-mail`: the SMTP receiver the reply address's mail is routed to.
+    INBOUND_SMTP_HOST = "127.0.0.1"
+    INBOUND_SMTP_PORT = 2525
+    INBOUND_MAX_BYTES = 10 * 1024 * 1024  # larger messages are refused (552)
+    # `flask receive-mail --imap`: the mailbox the reply address delivers to instead.
+    INBOUND_IMAP_HOST = None
+    INBOUND_IMAP_PORT = 993
+    INBOUND_IMAP_USER = None
+    INBOUND_IMAP_PASSWORD = None
+    INBOUND_IMAP_MAILBOX = "INBOX"
+    INBOUND_IMAP_SSL = True
+    INBOUND_IMAP_POLL_SECONDS = 60
+    INBOUND_IMAP_DELETE = False  # delete handled messages (else they are only marked \Seen)
 
 
 def normalise_database_url(url: str) -> str:

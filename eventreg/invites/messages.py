@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from eventreg.conferences.models import Conference, Speaker, Talk
 from eventreg.core.db import utcnow
 from eventreg.core.links import public_url
-from eventreg.invites import ical, sequences
+from eventreg.invites import ical, replies, sequences
 from eventreg.invites.events import location_text, talk_event, utc_when_text, when_text
 from eventreg.mail import builder
 from eventreg.mail.compose import Recipient
@@ -59,6 +59,9 @@ def conference_facts(conference: Conference, event: ical.CalendarEvent) -> dict[
 
 
 def session_facts(talk: Talk, event: ical.CalendarEvent) -> dict[str, object]:
+    """What a session's e-mail says of it. ``online_url`` is the join link the event carries
+    (none for a cancelled session); templates show it only in messages to people who hold
+    the session (see ``email/_event.txt``)."""
     conference = talk.conference
     return {
         "title": talk.title,
@@ -67,6 +70,7 @@ def session_facts(talk: Talk, event: ical.CalendarEvent) -> dict[str, object]:
         "where": location_text(conference, talk.room.name if talk.room else ""),
         "url": event.url,
         "speakers": [speaker.name for speaker in talk.speakers],
+        "online_url": event.online_url,
     }
 
 
@@ -84,6 +88,16 @@ def send(
     has no address (erased data, a speaker without e-mail)."""
     if not person.email:
         return False
+    organizer = Recipient(conference.organizer_name or conference.title, conference.organizer_email)
+    # An attendee's calendar answers to their own reply address (``invites.replies``): it is
+    # the ORGANIZER of their invites and the From of every message they get, the same for
+    # every message of a UID. Reply-To still takes a human answer to the organizers.
+    answers_to = (
+        replies.reply_address(person.registration_id)
+        if person.registration_id is not None
+        else None
+    )
+    sender = Recipient(organizer.name, answers_to) if answers_to else organizer
     calendar = method = None
     if invite is not None:
         method, event = invite
@@ -91,9 +105,11 @@ def send(
             event = sequences.stamp_message(person.calendar_recipient, event, method, kind)
         if conference.invite_alarm_minutes is not None:
             event = replace(event, alarm_before=timedelta(minutes=conference.invite_alarm_minutes))
-        calendar = ical.invite(method, event, ical.Attendee(person.name, person.email))
+        if answers_to:
+            event = replace(event, organizer_email=answers_to)
+        rsvp = bool(answers_to) and method == "REQUEST"
+        calendar = ical.invite(method, event, ical.Attendee(person.name, person.email, rsvp=rsvp))
     context.update(person=person, conference=conference, method=method)
-    organizer = Recipient(conference.organizer_name or conference.title, conference.organizer_email)
     builder.send(
         Recipient(person.name, person.email),
         kind=kind,
@@ -102,7 +118,7 @@ def send(
         context=context,
         # From the address the invites name as ORGANIZER, on every message of the conference:
         # calendar clients match updates by organizer and sender.
-        sender=organizer,
+        sender=sender,
         reply_to=organizer,
         calendar=calendar,
         method=method,
@@ -138,7 +154,8 @@ def send_session(
             }
             invite = None
         else:
-            event = talk_event(talk, stamp=stamp or utcnow())
+            # Whoever is told they no longer hold the session is not given its join link.
+            event = talk_event(talk, stamp=stamp or utcnow(), online=method != "CANCEL")
             facts = session_facts(talk, event)
             invite = (method, event) if method else None
         return send(

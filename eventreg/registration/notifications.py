@@ -109,6 +109,24 @@ def registered_again(registration: Registration, manage_token: str, position: in
         )
 
 
+def cancel_by_reply(registration: Registration, manage_token: str) -> None:
+    """The attendee's calendar declined the conference invite: a stray press must not
+    cancel, so ask them to confirm on the cancellation page (whose GET only asks)."""
+    conference = registration.conference
+    person = attendee(registration)
+    links = {"slug": conference.slug, "token": manage_token}
+    with force_locale(person.locale):
+        send(
+            person,
+            conference,
+            kind="cancel_by_reply",
+            template="cancel_by_reply",
+            subject=_("Cancel your registration for %(title)s?", title=conference.title),
+            cancel_url=public_url("registration.cancel", **links),
+            manage_url=public_url("registration.manage", **links),
+        )
+
+
 def registration_promoted(registration: Registration) -> None:
     """Moved from the waiting list to a seat (with the invite)."""
     conference = registration.conference

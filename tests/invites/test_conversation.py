@@ -114,12 +114,18 @@ def test_sequence_grows_on_every_message_of_a_uid(readings, client, conference):
         assert event.sequence > feed_before[uid].sequence
         assert event.sequence >= by_uid[uid][-1][1]
 
-    # From the address the invites name as ORGANIZER, on every message; Sender is the agent.
+    # From the address the invites name as ORGANIZER (the attendee's own reply address),
+    # the same on every message; Sender is the agent, Reply-To the organizers.
+    senders = set()
     for _method, _event, message in sent:
-        assert message["From"].addresses[0].addr_spec == "comitato@example.org"
+        sender = message["From"].addresses[0].addr_spec
+        senders.add(sender)
         assert message["Sender"].addresses[0].addr_spec == "noreply@eventreg.invalid"
+        assert message["Reply-To"].addresses[0].addr_spec == "comitato@example.org"
         organizer = icalendar.Calendar.from_ical(calendar_part(message)[1]).walk("VEVENT")[0]
-        assert str(organizer["ORGANIZER"]) == "mailto:comitato@example.org"
+        assert str(organizer["ORGANIZER"]) == f"mailto:{sender}"
+    assert len(senders) == 1
+    assert senders.pop().startswith(f"rsvp+{registration.id}-")
 
 
 def test_a_conference_cancel_after_an_invite_at_sequence_3_is_higher(readings, conference):
