@@ -150,6 +150,7 @@ def managed_session_json(talk: Talk) -> dict:
         "track": track_json(talk.track) if talk.track else None,
         "speakers": [{"id": s.id, "name": s.name} for s in talk.speakers],
         "capacity": talk.capacity,
+        "online_url": talk.online_url or "",
         "revision": talk.revision or 0,
         "url": public_url("schedule.talk", slug=talk.conference.slug, talk_id=talk.id),
         "updated_at": talk.updated_at.isoformat(),
@@ -236,9 +237,9 @@ def get_session(conference: Conference, session_id: int):
 def update_session(conference: Conference, session_id: int, json: SessionUpdate):
     """Change the fields given.
 
-    Attendees holding a seat and the speakers are told of a new time, room, title or
-    speakers (not of an abstract, kind, track or seats); raising the capacity promotes
-    from the session's waiting list. A cancelled session cannot be changed (409)."""
+    Attendees holding a seat and the speakers are told of a new time, room, title,
+    speakers or online link (not of an abstract, kind, track or seats); raising the capacity
+    promotes from the session's waiting list. A cancelled session cannot be changed (409)."""
     saved = schedule.update_session(g.api_user, _talk(conference, session_id), _proposal(json))
     return jsonify(managed_session_json(_reloaded(session_id)) | {"notified": saved.notified})
 

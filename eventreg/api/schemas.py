@@ -185,6 +185,13 @@ Kind = Literal["talk", "keynote", "panel", "workshop", "break"]
 # Within the integer column (a number beyond it could not be stored at all).
 Seats = Annotated[StrictInt, Field(le=MAX_ID, description="0 or more.")]
 SpeakerIds = Annotated[list[BodyRowId], Field(max_length=100)]
+OnlineUrl = Annotated[
+    StrictStr,
+    Field(
+        description="Where people holding a seat join online: an http(s) address of at most "
+        '500 characters, without spaces; "" for none. Only they and the speakers see it.'
+    ),
+]
 
 
 class _Strict(BaseModel):
@@ -211,11 +218,12 @@ class SessionCreate(_Strict):
     speaker_ids: SpeakerIds = Field(
         default_factory=list, description="Speakers of this conference."
     )
+    online_url: OnlineUrl = ""
 
 
 class SessionUpdate(_Strict):
     """Only the fields given change. Attendees and speakers are told of changes to the
-    time, room, title, abstract or speakers, as when the change is made in the workspace."""
+    time, room, title, speakers or online link, as when the change is made in the workspace."""
 
     title: Title | SkipJsonSchema[None] = _optional_filter("The new title.")
     abstract: Abstract | SkipJsonSchema[None] = _optional_filter("The new abstract.")
@@ -232,10 +240,13 @@ class SessionUpdate(_Strict):
         None, description="The session's own seats; null: only the conference's limit."
     )
     speaker_ids: SpeakerIds | SkipJsonSchema[None] = _optional_filter("The new speakers.")
+    online_url: OnlineUrl | SkipJsonSchema[None] = _optional_filter(
+        'The new online link ("" removes it).'
+    )
 
     @model_validator(mode="after")
     def _no_null_where_a_value_is_needed(self):
-        needed = ("title", "abstract", "kind", "start_at", "end_at", "speaker_ids")
+        needed = ("title", "abstract", "kind", "start_at", "end_at", "speaker_ids", "online_url")
         nulls = [
             name for name in needed if name in self.model_fields_set and getattr(self, name) is None
         ]
@@ -260,6 +271,7 @@ class ManagedSessionOut(BaseModel):
     track: TrackOut | None
     speakers: list[SpeakerRef]
     capacity: int | None
+    online_url: str = Field(description='The join link; "" for none. Organizers only.')
     revision: int = Field(description="Raised by every change calendars show.")
     url: str
     updated_at: datetime

@@ -7,7 +7,7 @@ both paths describe a session in exactly the same words.
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -41,6 +41,9 @@ class SessionFacts:
     room: str
     # (name, title, affiliation) of each speaker, in display order.
     speakers: tuple[tuple[str, str, str], ...] = ()
+    # The join link: only in the calendars of people who hold the session (their invites
+    # and agenda), so the public feeds never load it.
+    online_url: str = ""
 
 
 def uid_for(stable_id: str) -> str:
@@ -102,6 +105,8 @@ class Wording:
         self.conference_line = _("Conference: %(title)s") % {"title": conference.title}
         self.details = _("Details: %(url)s")
         self.cancelled = _("Cancelled: %(title)s")
+        self.join_online = _("Join online: %(url)s")
+        self.online_label = _("Join online")
         self.organizer_name = conference.organizer_name or conference.title
         self.uid_domain = current_app.config["ICAL_UID_DOMAIN"]
         self._days: dict[date, str] = {}
@@ -127,6 +132,11 @@ def session_event(
     parts.append(wording.local_time % {"when": wording.when(facts.start_at, facts.end_at)})
     parts.append(wording.conference_line)
     parts.append(wording.details % {"url": url})
+    # A cancelled session has nothing to join.
+    online_url = "" if facts.cancelled else facts.online_url
+    if online_url:
+        # First, where a calendar app's preview shows it; CONFERENCE makes the button.
+        parts.insert(0, wording.join_online % {"url": online_url})
     summary = facts.title
     if facts.cancelled:
         summary = wording.cancelled % {"title": facts.title}
@@ -143,6 +153,8 @@ def session_event(
         organizer_name=wording.organizer_name,
         organizer_email=conference.organizer_email,
         cancelled=facts.cancelled,
+        online_url=online_url,
+        online_label=wording.online_label if online_url else "",
     )
 
 
@@ -162,11 +174,17 @@ def facts_of(talk: Talk) -> SessionFacts:
         updated_at=max([talk.updated_at] + [s.updated_at for s in talk.speakers]),
         room=talk.room.name if talk.room else "",
         speakers=tuple((s.name, s.title or "", s.affiliation or "") for s in talk.speakers),
+        online_url=talk.online_url or "",
     )
 
 
-def talk_event(talk: Talk, *, stamp: datetime | None = None) -> CalendarEvent:
-    return session_event(facts_of(talk), Wording(talk.conference), stamp=stamp)
+def talk_event(talk: Talk, *, stamp: datetime | None = None, online: bool = True) -> CalendarEvent:
+    """A session's event for a message to one person. With ``online`` it carries the join
+    link, so only people who hold the session (a seat, or speaking) may be sent it."""
+    facts = facts_of(talk)
+    if not online:
+        facts = replace(facts, online_url="")
+    return session_event(facts, Wording(talk.conference), stamp=stamp)
 
 
 def conference_window(conference: Conference) -> tuple[datetime, datetime]:
@@ -216,8 +234,12 @@ def conference_event(conference: Conference, *, stamp: datetime | None = None) -
     )
 
 
-def _load_facts(conference: Conference, talk_filter: sa.ColumnElement[bool]) -> list[SessionFacts]:
-    """Session facts for many sessions in two narrow queries (no ORM objects)."""
+def _load_facts(
+    conference: Conference, talk_filter: sa.ColumnElement[bool], *, with_online: bool = False
+) -> list[SessionFacts]:
+    """Session facts for many sessions in two narrow queries (no ORM objects). The online
+    link is read only ``with_online``: for the calendar of someone who holds the sessions."""
+    online_url = Talk.online_url if with_online else sa.literal("")
     rows = db.session.execute(
         sa.select(
             Talk.id,
@@ -230,6 +252,7 @@ def _load_facts(conference: Conference, talk_filter: sa.ColumnElement[bool]) -> 
             Talk.revision,
             Talk.updated_at,
             Room.name,
+            online_url,
         )
         .outerjoin(Room, Talk.room_id == Room.id)
         .where(Talk.conference_id == conference.id, Talk.start_at.is_not(None), talk_filter)
@@ -253,7 +276,7 @@ def _load_facts(conference: Conference, talk_filter: sa.ColumnElement[bool]) -> 
     ):
         speakers[talk_id].append((name, title or "", affiliation or "", updated_at))
     facts = []
-    for tid, uuid, title, abstract, start, end, status, revision, updated, room in rows:
+    for tid, uuid, title, abstract, start, end, status, revision, updated, room, link in rows:
         people = speakers.get(tid, [])
         facts.append(
             SessionFacts(
@@ -269,6 +292,7 @@ def _load_facts(conference: Conference, talk_filter: sa.ColumnElement[bool]) -> 
                 updated_at=max([updated] + [person[3] for person in people]),
                 room=room or "",
                 speakers=tuple(person[:3] for person in people),
+                online_url=link or "",
             )
         )
     return facts
@@ -289,10 +313,11 @@ def agenda_events(
     conference: Conference, *, with_conference: bool, talk_ids: sa.Select[int] | list[int]
 ) -> list[CalendarEvent]:
     """A person's calendar: the conference (while they hold a seat) and the sessions with
-    ``talk_ids`` (those in which they hold a seat; the registration rules say which)."""
+    ``talk_ids`` (those in which they hold a seat; the registration rules say which), with
+    their online links."""
     events = [conference_event(conference)] if with_conference else []
     wording = Wording(conference)
-    for facts in _load_facts(conference, Talk.id.in_(talk_ids)):
+    for facts in _load_facts(conference, Talk.id.in_(talk_ids), with_online=True):
         events.append(session_event(facts, wording))
     return events
 

@@ -206,6 +206,7 @@ def _fill(form: SessionForm, conference: Conference, talk: Talk) -> None:
     form.room_id.data = talk.room_id or 0
     form.speaker_ids.data = [speaker.id for speaker in talk.speakers]
     form.capacity.data = talk.capacity
+    form.online_url.data = talk.online_url
     if talk.scheduled:
         start, end = talk.start_at.astimezone(tz), talk.end_at.astimezone(tz)
         form.day.data = start.date().isoformat()
@@ -248,6 +249,7 @@ def _proposal(conference: Conference, form: SessionForm) -> changes.SessionField
         room_id=form.room_id.data or None,
         speaker_ids=form.speaker_ids.data or [],
         capacity=form.capacity.data,
+        online_url=form.online_url.data or "",
         start_at=start_at,
         end_at=end_at,
     )

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, TypeGuard, TypeVar, cast
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -47,6 +48,7 @@ from eventreg.schedule import conflicts
 
 TITLE_MAX = 250
 ABSTRACT_MAX = 20000
+ONLINE_URL_MAX = 500  # the column's length
 
 KIND_LABELS = {
     "talk": _l("Talk"),
@@ -67,15 +69,24 @@ LABELS = {
     "track": _l("Track"),
     "capacity": _l("Seats"),
     "status": _l("Status"),
+    "online_url": _l("Online link"),
 }
 
 # What a calendar shows of a session: changing one of these sends updates and raises the
 # session's revision (its iCalendar SEQUENCE). Speakers count as well: they get invites.
-CALENDAR_FIELDS = frozenset({"time", "room", "title", "speakers", "status"})
+# The online link is in the invites (CONFERENCE) of those who hold the session.
+CALENDAR_FIELDS = frozenset({"time", "room", "title", "speakers", "status", "online_url"})
 # Where the session is: a change of one of these is checked against the other sessions.
 PLACEMENT_FIELDS = frozenset({"time", "room", "speakers"})
 # How the update mail names each calendar change (see schedule.notifications.CHANGE_LABELS).
-_MAIL_CHANGES = {"time": "time", "room": "room", "title": "details", "speakers": "speakers"}
+_MAIL_CHANGES = {
+    "time": "time",
+    "room": "room",
+    "title": "details",
+    "speakers": "speakers",
+    "online_url": "online_link",
+}
+_MAIL_CHANGE_ORDER = ("time", "room", "online_link", "details", "speakers")
 
 
 class _Unchanged(enum.Enum):
@@ -106,6 +117,7 @@ class SessionFields:
     start_at: object = UNCHANGED
     end_at: object = UNCHANGED
     capacity: object = UNCHANGED
+    online_url: object = UNCHANGED
 
     def given(self) -> dict[str, object]:
         return {
@@ -129,6 +141,9 @@ class SessionValues:
     end_at: datetime | None = None
     capacity: int | None = None
     status: str = "scheduled"
+    # Where those who hold the session join it online ("" for none); a room and a link
+    # make the session hybrid.
+    online_url: str = ""
 
     @property
     def scheduled(self) -> bool:
@@ -163,6 +178,7 @@ def values_of(talk: Talk) -> SessionValues:
         end_at=talk.end_at,
         capacity=talk.capacity,
         status=talk.status,
+        online_url=talk.online_url or "",
     )
 
 
@@ -170,7 +186,8 @@ def values_of(talk: Talk) -> SessionValues:
 class Change:
     """One thing that changes, in words: ``label``: ``before`` → ``after``."""
 
-    field: str  # time, room, title, abstract, speakers, kind, track, capacity, status
+    field: str  # time, room, title, abstract, speakers, kind, track, capacity, status,
+    # online_url
     before: str
     after: str
 
@@ -245,9 +262,10 @@ class SessionPlan:
 
     @property
     def mail_changes(self) -> list[str]:
-        """How the update mail names the changes: time, room, details, speakers."""
+        """How the update mail names the changes: time, room, online link, details,
+        speakers."""
         named = {_MAIL_CHANGES[c.field] for c in self.changes if c.field in _MAIL_CHANGES}
-        return [name for name in ("time", "room", "details", "speakers") if name in named]
+        return [name for name in _MAIL_CHANGE_ORDER if name in named]
 
     @property
     def recipients(self) -> frozenset[str]:
@@ -451,8 +469,47 @@ def _proposed(
             values["capacity"] = check_capacity(given["capacity"])
         except Invalid as refused:
             errors.update(refused.errors)
+    if "online_url" in given:
+        online_url, refusal = _checked_online_url(given["online_url"])
+        if refusal:
+            errors["online_url"] = refusal
+        else:
+            values["online_url"] = online_url
     errors.update(_check_times(current, given, values))
     return replace(current, **values), errors
+
+
+def _checked_online_url(value: object) -> tuple[str, str | None]:
+    """The join link as stored ("" removes it), or why it is refused.
+
+    It goes into invites and e-mails that calendar and mail apps turn into a button, so
+    only a plain web address will do: ``javascript:`` or ``data:`` would run in the
+    reader's app, and a space or a control character would break the line it is on."""
+    refused = _(
+        "Give the online link as a full web address starting with https:// (or http://), "
+        "without spaces."
+    )
+    if not isinstance(value, str):
+        return "", refused
+    link = value.strip()
+    if not link:
+        return "", None
+    if len(link) > ONLINE_URL_MAX:
+        return "", _(
+            "The online link is too long (at most %(max)d characters).", max=ONLINE_URL_MAX
+        )
+    if any(character.isspace() for character in link) or has_forbidden_characters(
+        link, multiline=False
+    ):
+        return "", refused
+    try:
+        parts = urlsplit(link)
+        host = parts.hostname  # raises for a malformed [IPv6] part
+    except ValueError:
+        return "", refused
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return "", refused
+    return link, None
 
 
 def _check_times(
@@ -648,6 +705,8 @@ def _changes(
         )
     if old.capacity != after.capacity:
         yield Change("capacity", _seats(old.capacity), _seats(after.capacity))
+    if old.online_url != after.online_url:
+        yield Change("online_url", old.online_url or "—", after.online_url or "—")
 
 
 def _when(start: datetime | None, end: datetime | None, tz: ZoneInfo, *, with_day: bool) -> str:

@@ -22,6 +22,7 @@ CHANGE_LABELS = {
     "room": _l("the room"),
     "details": _l("the details"),
     "speakers": _l("the speakers"),
+    "online_link": _l("the online link"),
 }
 
 

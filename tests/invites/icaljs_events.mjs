@@ -1,5 +1,5 @@
 // Parse iCalendar text with Mozilla's ical.js (the parser in Thunderbird) and print, as JSON,
-// the calendar's METHOD, its names, and each event's UID, SEQUENCE, STATUS, SUMMARY, and its start and end
+// the calendar's METHOD, its names, and each event's UID, SEQUENCE, STATUS, SUMMARY, CONFERENCE, and its start and end
 // as UTC instants. Reads one calendar from standard input.
 import ICAL from "ical.js";
 import { readFileSync } from "node:fs";
@@ -22,6 +22,8 @@ const events = calendar.getAllSubcomponents("vevent").map((vevent) => {
     start: event.startDate.toJSDate().toISOString(),
     end: event.endDate.toJSDate().toISOString(),
     floating: event.startDate.zone === ICAL.Timezone.localTimezone,
+    // RFC 7986 CONFERENCE: the online join link (null when the event has none).
+    conference: vevent.getFirstPropertyValue("conference"),
   };
 });
 

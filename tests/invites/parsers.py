@@ -24,6 +24,9 @@ class ParsedEvent:
     status: str
     start: datetime
     end: datetime
+    summary: str = ""
+    # The RFC 7986 CONFERENCE URI (the online join link), or None.
+    conference: str | None = None
 
 
 def _utc(value: datetime) -> datetime:
@@ -41,6 +44,8 @@ def with_icalendar(data: bytes) -> tuple[str | None, list[ParsedEvent]]:
             status=str(event.get("STATUS", "")),
             start=_utc(event.decoded("DTSTART")),
             end=_utc(event.decoded("DTEND")),
+            summary=str(event.get("SUMMARY", "")),
+            conference=str(event["CONFERENCE"]) if "CONFERENCE" in event else None,
         )
         for event in calendar.walk("VEVENT")
     ]
@@ -57,6 +62,8 @@ def with_vobject(data: bytes) -> tuple[str | None, list[ParsedEvent]]:
             status=event.status.value if hasattr(event, "status") else "",
             start=_utc(event.dtstart.value),
             end=_utc(event.dtend.value),
+            summary=event.summary.value if hasattr(event, "summary") else "",
+            conference=event.conference.value if hasattr(event, "conference") else None,
         )
         for event in calendar.contents.get("vevent", [])
     ]
@@ -79,6 +86,8 @@ def with_icaljs(data: bytes) -> tuple[str | None, list[ParsedEvent]]:
                 status=event["status"] or "",
                 start=datetime.fromisoformat(event["start"]),
                 end=datetime.fromisoformat(event["end"]),
+                summary=event["summary"] or "",
+                conference=event["conference"],
             )
         )
     return parsed["method"], events
