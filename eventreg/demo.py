@@ -147,6 +147,11 @@ PROGRAMME = [
      None, "Speakers agree on concrete follow-ups: visits, joint calls and pilot projects."),
 ]
 
+# Sessions that can also be joined online (made-up links on a reserved example domain).
+ONLINE_LINKS = {
+    "Telemedicine for an ageing population": "https://meet.example.org/demo/telemedicine",
+}
+
 QUESTIONS = [
     ("Which language do you prefer at the registration desk?", "single_choice", True,
      ["English", "中文", "Italiano"]),
@@ -187,6 +192,11 @@ def load_demo(today: date | None = None) -> Conference | None:
             organizer_name="Shenzhen-European Economic and Trade Representative Office",
             organizer_email="events@shenzhen-europe.example.org",
             privacy_notice=PRIVACY_NOTICE,
+            # A reminder a day ahead and an hour before each session; invites ring 15
+            # minutes before.
+            conference_reminder_minutes=[24 * 60],
+            session_reminder_minutes=[60],
+            invite_alarm_minutes=15,
             published=True,
         )
         db.session.add(conference)
@@ -237,6 +247,7 @@ def load_demo(today: date | None = None) -> Conference | None:
                     track_id=tracks[track].id if track else None,
                     capacity=capacity,
                     speaker_ids=[speakers[key].id for key in keys],
+                    online_url=ONLINE_LINKS.get(title, ""),
                 )
                 for day, begin, end, room, track, kind, title, keys, capacity, abstract in PROGRAMME
             ],

@@ -52,7 +52,13 @@ CONFERENCE_FIELDS = (
     "organizer_name",
     "organizer_email",
     "privacy_notice",
+    "conference_reminder_minutes",
+    "session_reminder_minutes",
+    "invite_alarm_minutes",
 )
+# Reminders and alarms: at most this many reminders of each kind, none further ahead.
+MAX_REMINDERS = 5
+MAX_REMINDER_MINUTES = 60 * 24 * 60  # 60 days
 ROOM_FIELDS = ("name", "description", "seats", "position")
 TRACK_FIELDS = ("name", "description", "color")
 SPEAKER_FIELDS = ("name", "title", "affiliation", "bio", "email")
@@ -216,11 +222,51 @@ def clean_conference(values: dict[str, Any], existing: Conference | None) -> dic
             errors["registration_closes_at"] = _("Registration must close after it opens.")
         cleaned["registration_opens_at"], cleaned["registration_closes_at"] = opens, closes
 
+    for field in ("conference_reminder_minutes", "session_reminder_minutes"):
+        cleaned[field] = _reminder_minutes(cleaned[field], field, errors)
+    cleaned["invite_alarm_minutes"] = _alarm_minutes(cleaned["invite_alarm_minutes"], errors)
+
     if existing is not None and not errors:
         errors.update(_check_sessions_still_fit(existing, cleaned))
     if errors:
         raise Invalid(errors)
     return cleaned
+
+
+def _is_minutes(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _reminder_minutes(value: object, field: str, errors: dict[str, str]) -> list[int]:
+    """Reminder offsets in minutes before the event (None: none), distinct, the earliest
+    reminder first."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple) or not all(_is_minutes(m) for m in value):
+        errors[field] = _("Give the reminders as whole numbers of minutes before the start.")
+        return []
+    minutes = sorted(set(value), reverse=True)
+    if len(minutes) > MAX_REMINDERS:
+        errors[field] = _("Use at most %(n)d reminders.", n=MAX_REMINDERS)
+    elif any(not 1 <= m <= MAX_REMINDER_MINUTES for m in minutes):
+        errors[field] = _(
+            "A reminder goes out between one minute and %(days)d days before the start.",
+            days=MAX_REMINDER_MINUTES // (24 * 60),
+        )
+    return minutes
+
+
+def _alarm_minutes(value: object, errors: dict[str, str]) -> int | None:
+    """The invites' alarm, minutes before the start (0: at the start); None: no alarm."""
+    if value is None:
+        return None
+    if _is_minutes(value) and 0 <= cast(int, value) <= MAX_REMINDER_MINUTES:
+        return cast(int, value)
+    errors["invite_alarm_minutes"] = _(
+        "The alarm rings between the start and %(days)d days before it.",
+        days=MAX_REMINDER_MINUTES // (24 * 60),
+    )
+    return None
 
 
 def _aware(

@@ -37,6 +37,8 @@ class CalendarEvent:
     organizer_name: str
     organizer_email: str
     cancelled: bool = False
+    # Not (yet) certain, e.g. the conference for someone on its waiting list: shown as free.
+    tentative: bool = False
     # Where people holding the session join it online; only in invites and personal agendas.
     online_url: str = ""
     online_label: str = ""
@@ -68,6 +70,12 @@ def _parameter_text(value: str) -> str:
     return _CONTROL.sub(" ", value).replace('"', "'").strip()
 
 
+def _status(event: CalendarEvent) -> STATUS:
+    if event.cancelled:
+        return STATUS.CANCELLED
+    return STATUS.TENTATIVE if event.tentative else STATUS.CONFIRMED
+
+
 def event_component(event: CalendarEvent, attendee: Attendee | None = None) -> Event:
     organizer = vCalAddress.new(
         event.organizer_email, cn=_parameter_text(event.organizer_name) or None
@@ -83,9 +91,9 @@ def event_component(event: CalendarEvent, attendee: Attendee | None = None) -> E
         description=event.description or None,
         url=event.url or None,
         organizer=organizer,
-        status=STATUS.CANCELLED if event.cancelled else STATUS.CONFIRMED,
+        status=_status(event),
         # Sessions are time the attendee has committed to: show it as busy.
-        transparency=TRANSP.OPAQUE,
+        transparency=TRANSP.TRANSPARENT if event.tentative else TRANSP.OPAQUE,
     )
     if event.online_url:
         # RFC 7986 CONFERENCE: calendar apps show a "Join" button for it.
@@ -120,19 +128,21 @@ def event_component(event: CalendarEvent, attendee: Attendee | None = None) -> E
 
 
 def invite(method: str, event: CalendarEvent, attendee: Attendee) -> bytes:
-    """An iTIP message (REQUEST or CANCEL) for one event, addressed to one person.
+    """An iTIP message (REQUEST or CANCEL) for one event, addressed to one person; or
+    (PUBLISH) a copy of the event for reference, as reminders carry it.
 
     One UID per message: iTIP treats each UID as its own scheduling conversation, and mail
     clients act on a single event per message.
     """
-    if method not in ("REQUEST", "CANCEL"):
+    if method not in ("REQUEST", "CANCEL", "PUBLISH"):
         raise ValueError(f"unsupported iTIP method {method!r}")
     if method == "CANCEL":
         event = replace(event, cancelled=True)
     calendar = Calendar.new(
         prodid=PRODID,
         method=method,
-        subcomponents=[event_component(event, attendee)],
+        # RFC 5546 3.2.1: a published event lists no attendees.
+        subcomponents=[event_component(event, None if method == "PUBLISH" else attendee)],
     )
     # A calendar-level UID (RFC 7986) names a whole calendar; a message is not one.
     del calendar["UID"]

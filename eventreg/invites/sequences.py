@@ -42,6 +42,10 @@ def stamp_message(recipient: str, event: CalendarEvent, method: str, kind: str) 
     messages to one recipient about one UID are never numbered at the same time.
     """
     copy = db.session.get(CalendarCopy, (recipient, event.uid), with_for_update=True)
+    if method == "PUBLISH":
+        # A copy for reference (a reminder), not an update: it carries the SEQUENCE the
+        # recipient already has and records nothing, so their calendar copy stays as it is.
+        return replace(event, sequence=max(event.sequence, copy.sequence if copy else 0))
     if method == "REQUEST":
         state = "held"
     else:

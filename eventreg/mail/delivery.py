@@ -19,6 +19,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
+from email.parser import BytesHeaderParser
+from email.utils import parsedate_to_datetime
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -63,6 +66,16 @@ def retry_delay(attempts: int) -> timedelta:
     config = current_app.config
     seconds = config["MAIL_RETRY_BASE_SECONDS"] * 2 ** max(attempts - 1, 0)
     return timedelta(seconds=min(seconds, config["MAIL_RETRY_MAX_SECONDS"]))
+
+
+def scheduled(now: datetime) -> sa.ColumnElement[bool]:
+    """Messages recorded to go out later (reminders), not yet tried: counted apart from
+    those waiting to be sent, which a stuck sender would leave piling up."""
+    return sa.and_(
+        OutboxMessage.status == "pending",
+        OutboxMessage.attempts == 0,
+        OutboxMessage.next_attempt_at > now,
+    )
 
 
 def _due(now: datetime) -> sa.ColumnElement[bool]:
@@ -186,6 +199,22 @@ def _purge_now_and_then(app: Flask) -> None:
     checkpoint_sqlite(wait_ms=0)  # only if nobody reads: writers never wait for it
 
 
+EXPIRED_ERROR = "expired: its Expires time passed before it could be sent"
+
+
+def _expired(message: ClaimedMessage, now: datetime) -> bool:
+    """The message says it is worthless after a moment (``Expires``, RFC 4021), now past."""
+    head = message.raw.partition(b"\r\n\r\n")[0]
+    expires = BytesHeaderParser(policy=policy.default).parsebytes(head)["Expires"]
+    if expires is None:
+        return False
+    try:
+        moment = parsedate_to_datetime(str(expires))
+    except (TypeError, ValueError):
+        return False  # unreadable: sent, as it would be without the header
+    return moment.tzinfo is not None and moment <= now
+
+
 def _send_batch(
     transport: Transport,
     token: str,
@@ -202,6 +231,12 @@ def _send_batch(
                 "lease nearly over; %s messages left to the next claim", len(batch) - position
             )
             break
+        if _expired(message, claimed_at):
+            # A reminder of an event that has begun (the server was down when it was due).
+            log.warning("outbox message %s expired before it could be sent", message.id)
+            _finish(message, token, status="failed", last_error=EXPIRED_ERROR)
+            report.failed += 1
+            continue
         try:
             transport.send(message)
         except DeliveryError as error:

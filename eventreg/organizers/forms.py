@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 
 from eventreg.accounts.services import MAX_PASSWORD_LENGTH
 from eventreg.core.forms import Form
+from eventreg.organizers.durations import DurationListField
 from eventreg.schedule.changes import KIND_LABELS
 
 QUESTION_KIND_LABELS = {
@@ -140,6 +141,32 @@ class ConferenceForm(Form):
         validators=[Length(max=20000)],
         description=_l("Attendees agree to this text when they register."),
     )
+    # New conferences remind a day ahead and an hour before each session; the model's
+    # default stays "none", so conferences made before reminders existed mail nobody new.
+    conference_reminder_minutes = DurationListField(
+        _l("Reminder before the conference"),
+        default=[24 * 60],
+        description=_l(
+            "E-mailed to attendees and speakers this long before the first session, e.g. "
+            "“1 day” or “1 week, 1 day”. Empty: no reminder."
+        ),
+    )
+    session_reminder_minutes = DurationListField(
+        _l("Reminders before each session"),
+        default=[60],
+        description=_l(
+            "E-mailed to those who hold a seat in a session, and its speakers, e.g. "
+            "“1 hour” or “1 day, 15 minutes”. Empty: no reminder."
+        ),
+    )
+    invite_alarm_minutes = DurationListField(
+        _l("Alarm in invites"),
+        single=True,
+        description=_l(
+            "Calendar invites ring this long before the event, e.g. “15 minutes”; "
+            "“0 minutes” rings at the start. Empty: no alarm."
+        ),
+    )
 
 
 class DuplicateForm(Form):
@@ -242,6 +269,17 @@ class SessionForm(Form):
         _l("Which end time?"), choices=[], validators=[Optional()], validate_choice=False
     )
     room_id = SelectField(_l("Room"), coerce=int)
+    # Checked by the schedule (a web address, http or https); typed as text so that the
+    # schedule's message, not the browser's, explains a refusal.
+    online_url = StringField(
+        _l("Online link"),
+        description=_l(
+            "Where people holding a seat join online (a video call). Only they and the "
+            "speakers see it, in their invitations and agenda. With a room as well, the "
+            "session is hybrid."
+        ),
+        render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
+    )
 
 
 class BroadcastForm(Form):

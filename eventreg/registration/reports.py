@@ -15,7 +15,9 @@ from openpyxl import Workbook
 from sqlalchemy.orm import selectinload
 
 from eventreg.conferences.models import Conference, Talk
+from eventreg.core.db import utcnow
 from eventreg.core.extensions import db
+from eventreg.mail.delivery import scheduled
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration.models import (
     REGISTRATION_STATUSES,
@@ -50,7 +52,8 @@ class Dashboard:
     capacity: int | None
     sessions: list[SessionFill]
     signups_per_day: list[tuple[date, int]]  # days in the conference's zone, oldest first
-    emails: dict[str, int]  # pending, sent, failed
+    emails: dict[str, int]  # pending (due or retrying), sent, failed
+    scheduled_emails: int  # recorded to go out later (reminders): not counted as pending
 
     @property
     def seats_left(self) -> int | None:
@@ -67,12 +70,20 @@ def dashboard(conference: Conference) -> Dashboard:
     )
     per_day = Counter(instant.astimezone(conference.tz).date() for instant in created)
     emails = {"pending": 0, "sent": 0, "failed": 0}
+    later = scheduled(utcnow())
     emails.update(
         db.session.execute(
             sa.select(OutboxMessage.status, sa.func.count())
             .filter_by(conference_id=conference.id)
+            .where(sa.not_(later))
             .group_by(OutboxMessage.status)
         ).all()
+    )
+    scheduled_emails = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OutboxMessage)
+        .filter_by(conference_id=conference.id)
+        .where(later)
     )
     counts = dict.fromkeys(REGISTRATION_STATUSES, 0)
     counts.update(
@@ -88,6 +99,7 @@ def dashboard(conference: Conference) -> Dashboard:
         sessions=sessions,
         signups_per_day=sorted(per_day.items()),
         emails=emails,
+        scheduled_emails=scheduled_emails or 0,
     )
 
 

@@ -37,7 +37,7 @@ from eventreg.core.tokens import derived_token, hash_token, new_token
 from eventreg.invites import events as calendar_events
 from eventreg.invites.ical import CalendarEvent
 from eventreg.mail.models import OutboxMessage
-from eventreg.registration import notifications, personal_data
+from eventreg.registration import notifications, personal_data, reminders
 from eventreg.registration.models import (
     Answer,
     Question,
@@ -288,6 +288,7 @@ def _admit(
     except IntegrityError:
         return None
     notifications.registration_received(registration, token, waiting_position(registration))
+    reminders.record_for_registration(registration)
     audit.log(
         actor,
         "registration.created",
@@ -315,6 +316,13 @@ def _spare_secret(registration: Registration) -> str:
         registration.spare_token_hash = hash_token(secret)
         db.session.flush()
     return secret
+
+
+def spare_link_secret(registration: Registration) -> str:
+    """The spare management secret, for a message that must carry a management link
+    (e.g. the calendar-reply handler's "confirm your cancellation"). Call it inside the
+    write transaction that records the message: it may store the secret's digest."""
+    return _spare_secret(registration)
 
 
 def _mail_link(actor: audit.Actor, registration: Registration, secret: str) -> None:
@@ -416,6 +424,7 @@ def _promote(conference: Conference, counts: dict[str, int]) -> list[Registratio
         registration.status = "confirmed"
         registration.confirmed_at = now
         notifications.registration_promoted(registration)
+        reminders.record_for_registration(registration)
     db.session.flush()
     counts["confirmed"] += len(promoted)
     counts["waiting"] -= len(promoted)
@@ -474,6 +483,7 @@ def promote_registration(
         registration.status = "confirmed"
         registration.confirmed_at = utcnow()
         notifications.registration_promoted(registration)
+        reminders.record_for_registration(registration)
         audit.log(
             actor,
             "registration.promoted",
@@ -538,6 +548,7 @@ def cancel_registration(actor: audit.Actor, registration: Registration) -> list[
         registration.cancelled_at = utcnow()
         # Told before the agenda is emptied, so the message can withdraw every session in it.
         notifications.registration_cancelled(registration)
+        reminders.drop_for_registration(registration)
         _drop_all_signups(registration)
         promoted = promote_waiting(conference) if before == "confirmed" else []
         audit.log(
@@ -587,6 +598,8 @@ def join_session(actor: audit.Actor, registration: Registration, talk: Talk) -> 
         db.session.add(signup)
         db.session.flush()
         notifications.session_joined(registration, talk, status)
+        if status == "confirmed":
+            reminders.record_session(notifications.attendee(registration), talk)
         audit.log(
             actor,
             "registration.session_joined",
@@ -608,6 +621,7 @@ def leave_session(actor: audit.Actor, registration: Registration, talk: Talk) ->
         if signup is None:
             return False
         notifications.session_left(registration, talk)
+        reminders.drop_for_registration(registration, talk)
         status = signup.status
         registration.signups.remove(signup)
         db.session.flush()
@@ -680,6 +694,7 @@ def _promote_session(talk: Talk, counts: dict[str, int]) -> list[SessionSignup]:
     for signup in promoted:
         signup.status = "confirmed"
         notifications.session_promoted(signup.registration, talk)
+        reminders.record_session(notifications.attendee(signup.registration), talk)
     db.session.flush()
     counts["confirmed"] += len(promoted)
     counts["waiting"] -= len(promoted)
@@ -782,6 +797,9 @@ def update_details(actor: audit.Actor, registration: Registration, data: Details
         after = {name: getattr(registration, name) for name in DETAIL_FIELDS}
         after["answers"] = _answer_values(registration)
         changed = [name for name in after if before[name] != after[name]]
+        if "full_name" in changed:  # pending reminders greet them by name
+            reminders.drop_for_registration(registration)
+            reminders.record_for_registration(registration)
         if changed:
             audit.log(
                 actor,

@@ -26,14 +26,39 @@ from eventreg.core import audit
 from eventreg.core.db import write_transaction
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
+from eventreg.registration import reminders
 from eventreg.registration import services as registration
 from eventreg.registration.models import Question
 from eventreg.registration.questions import QUESTION_FIELDS
 
+# What a reminder e-mail says or when it goes out: a change to one of these records the
+# pending reminders again (every session's, or only the conference's own).
+SESSION_REMINDER_INPUTS = frozenset(
+    {
+        "title",
+        "slug",
+        "venue",
+        "address",
+        "organizer_name",
+        "organizer_email",
+        "session_reminder_minutes",
+        "invite_alarm_minutes",
+    }
+)
+CONFERENCE_REMINDER_INPUTS = SESSION_REMINDER_INPUTS | {
+    "description",
+    "timezone",
+    "start_date",
+    "end_date",
+    "conference_reminder_minutes",
+}
+
 
 def update_conference(actor: User, conference: Conference, **values: Any) -> Conference:
     """Change a conference's details. A new capacity takes effect at once: raising it gives
-    the freed seats to the waiting list in the same transaction, audited with the change."""
+    the freed seats to the waiting list in the same transaction, audited with the change.
+    Pending reminders that the change makes wrong (their time, their words) are recorded
+    again in the same transaction."""
     with registration.conference_write(conference.id) as locked:
         values = clean_conference(values, existing=locked)
         before = audit.snapshot(locked, CONFERENCE_FIELDS)
@@ -46,6 +71,10 @@ def update_conference(actor: User, conference: Conference, **values: Any) -> Con
             raise slug_taken(values["slug"]) from None
         promoted = registration.promote_waiting(locked)
         old, new = audit.changed(before, audit.snapshot(locked, CONFERENCE_FIELDS))
+        if SESSION_REMINDER_INPUTS & set(new):
+            reminders.refresh_conference(locked)
+        elif CONFERENCE_REMINDER_INPUTS & set(new):
+            reminders.refresh_conference(locked, sessions=False)
         if new:
             summary = locked.title
             if promoted:
@@ -119,6 +148,7 @@ def duplicate_conference(
                     room=rooms.get(talk.room_id),
                     track=tracks.get(talk.track_id),
                     capacity=talk.capacity,
+                    online_url=talk.online_url,
                     status="scheduled",
                     speakers=[speakers[speaker.id] for speaker in talk.speakers],
                 )

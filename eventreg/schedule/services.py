@@ -29,6 +29,7 @@ from eventreg.core import audit
 from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.extensions import db
 from eventreg.invites.messages import speaker_person
+from eventreg.registration import reminders
 from eventreg.registration import services as registration
 from eventreg.registration.models import Registration, SessionSignup
 from eventreg.registration.notifications import attendee
@@ -54,6 +55,7 @@ SESSION_AUDIT_FIELDS = (
     "end_at",
     "capacity",
     "status",
+    "online_url",
 )
 
 
@@ -84,6 +86,7 @@ def create_session(
         plan = plan_create(conference, proposal)
         talk = _create(actor, conference, plan)
         _send(plan, talk, conference)
+        _remind(plan, talk, conference)
     return SessionSaved(talk, plan)
 
 
@@ -127,6 +130,7 @@ def update_session(actor: audit.Actor, talk: Talk, proposal: SessionFields) -> S
         talk.title, talk.abstract, talk.kind = after.title, after.abstract, after.kind
         talk.track_id, talk.room_id = after.track_id, after.room_id
         talk.start_at, talk.end_at = after.start_at, after.end_at
+        talk.online_url = after.online_url
         if plan.changed("speakers"):
             talk.speakers = _speakers(after.speaker_ids)
         if plan.calendar_changed:
@@ -137,6 +141,7 @@ def update_session(actor: audit.Actor, talk: Talk, proposal: SessionFields) -> S
         if plan.changed("capacity"):
             promoted = tuple(registration.set_talk_capacity(talk, after.capacity))
         _send(plan, talk, conference)
+        _remind(plan, talk, conference)
         old, new = audit.changed(before, snapshot(talk))
         summary = talk.title
         if promoted:
@@ -168,6 +173,7 @@ def cancel_session(actor: audit.Actor, talk: Talk) -> SessionSaved:
         talk.revision = (talk.revision or 0) + 1
         db.session.flush()
         _send(plan, talk, conference)
+        _remind(plan, talk, conference)
         audit.log(
             actor,
             "session.cancelled",
@@ -203,6 +209,11 @@ def invite_speakers(conference: Conference) -> int:
         for talk in talks:
             for speaker in talk.speakers:
                 sent += notifications.speaker_invited(speaker, talk, stamp)
+        # Their reminders as well, recorded afresh so that running this again adds none.
+        speakers = {speaker.id: speaker for talk in talks for speaker in talk.speakers}
+        for speaker in speakers.values():
+            reminders.drop_for_speaker(speaker)
+            reminders.record_for_speaker(speaker)
     return sent
 
 
@@ -234,6 +245,7 @@ def _new_talk(conference: Conference, plan: SessionPlan, speakers: list[Speaker]
         track_id=after.track_id,
         room_id=after.room_id,
         capacity=after.capacity,
+        online_url=after.online_url,
         start_at=after.start_at,
         end_at=after.end_at,
         speakers=speakers,
@@ -276,6 +288,16 @@ def _send(plan: SessionPlan, talk: Talk, conference: Conference) -> None:
     }
     for notice in plan.notices:
         _tell(notice, plan, talk, speakers, registrations, stamp)
+
+
+def _remind(plan: SessionPlan, talk: Talk, conference: Conference) -> None:
+    """Record the session's reminders again after a change its calendars follow (time, room,
+    title, speakers, link, status), and the conference's when its span moved."""
+    if plan.action == "update" and not plan.calendar_changed:
+        return
+    if plan.span_moves:
+        reminders.refresh_conference(conference, sessions=False)
+    reminders.refresh_session(talk, plan.before.speaker_ids if plan.before else ())
 
 
 def _tell(
