@@ -41,7 +41,10 @@ def agenda_feed_url(registration: Registration) -> str:
 @bp.get("/c/<slug>/schedule.ics")
 def schedule_feed(slug: str):
     conference = get_published_or_404(slug)
-    events = calendar_events.schedule_events(conference)
+    # RFC 5545 wants at least one component: before the programme is out, the conference.
+    events = calendar_events.schedule_events(conference) or [
+        calendar_events.conference_event(conference)
+    ]
     return feed_response(
         events,
         name=conference.title,
@@ -92,6 +95,12 @@ def agenda_feed(token: str):
             events = _withdrawn_agenda(registration, recipient)
         else:
             events = sequences.as_sent(recipient, registration_services.agenda_events(registration))
+        if not events:
+            # On the waiting list (or holding nothing yet): the conference, tentatively, as
+            # RFC 5545 wants at least one component.
+            event = calendar_events.conference_event(conference)
+            summary = _("Waiting list: %(title)s", title=event.summary)
+            events = [replace(event, tentative=True, summary=summary)]
         name = _("%(title)s: my agenda", title=conference.title)
         uid = calendar_events.uid_for(f"agenda-{registration_id}")
         return feed_response(

@@ -221,13 +221,29 @@ def test_a_cancelled_or_erased_registration_has_a_valid_agenda(client, programme
         assert [event.status for event in events.values()] == ["CANCELLED"]
 
 
-def test_a_waiting_registration_has_no_conference_event_yet(client, programme):
+def test_a_waiting_registration_sees_the_conference_tentatively(client, programme):
+    """No seat yet: the conference as a tentative, free event (RFC 5545 wants a component),
+    not one the calendar would block as busy."""
     conference, _talks = programme
     waiting = make_registration(conference, status="waiting")
 
-    _, events = parse_agreed(client.get(agenda_url(waiting)).data)
+    data = client.get(agenda_url(waiting)).data
+    _, events = parse_agreed(data)
 
-    assert events == {}
+    (event,) = events.values()
+    assert event.uid == f"{conference.uuid}@eventreg"
+    assert event.status == "TENTATIVE"
+    component = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
+    assert str(component["TRANSP"]) == "TRANSPARENT"
+    assert str(component["SUMMARY"]).startswith("Waiting list: ")
+
+
+def test_a_schedule_without_sessions_publishes_the_conference(client):
+    conference = make_conference(slug="nothing-yet")
+
+    _, events = parse_agreed(client.get("/c/nothing-yet/schedule.ics").data)
+
+    assert [event.uid for event in events.values()] == [f"{conference.uuid}@eventreg"]
 
 
 def test_a_cancelled_session_stays_in_the_agenda_marked_cancelled(client, programme):
