@@ -42,6 +42,7 @@ from eventreg.invites.messages import (
 from eventreg.invites.sequences import registration_recipient, speaker_recipient
 from eventreg.mail.builder import N_
 from eventreg.mail.models import OutboxMessage
+from eventreg.registration import broadcasts
 from eventreg.registration.models import Registration, SessionSignup
 from eventreg.registration.notifications import attendee
 
@@ -225,15 +226,7 @@ def refresh_conference(conference: Conference, *, sessions: bool = True) -> None
     if not sessions:
         statement = statement.where(OutboxMessage.kind == CONFERENCE_REMINDER)
     _delete(statement)
-    registrations = db.session.scalars(
-        sa.select(Registration)
-        .where(
-            Registration.conference_id == conference.id,
-            Registration.status == "confirmed",
-            Registration.email.is_not(None),
-        )
-        .order_by(Registration.id)
-    ).all()
+    registrations = broadcasts.recipients(conference)
     speakers = db.session.scalars(
         sa.select(Speaker)
         .where(Speaker.conference_id == conference.id, Speaker.email.is_not(None))

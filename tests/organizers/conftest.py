@@ -44,3 +44,11 @@ def post_form(client, path: str, data: dict, *, form_page: str | None = None):
 @pytest.fixture
 def admin(app) -> User:
     return make_user("admin@example.org", is_admin=True)
+
+
+@pytest.fixture
+def creator(app, client):
+    """A logged-in account that may create conferences."""
+    user = make_user("creator@example.org", may_create_conferences=True)
+    log_in(client, user)
+    return user

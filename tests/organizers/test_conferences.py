@@ -24,13 +24,6 @@ NEW_CONFERENCE = {
 
 
 @pytest.fixture
-def creator(app, client):
-    user = make_user("creator@example.org", may_create_conferences=True)
-    log_in(client, user)
-    return user
-
-
-@pytest.fixture
 def organized(app, client):
     """A conference in Europe/Rome and a logged-in organizer of it."""
     conference = make_conference(

@@ -12,13 +12,6 @@ from tests.organizers.test_conferences import NEW_CONFERENCE
 
 
 @pytest.fixture
-def creator(app, client):
-    user = make_user("creator@example.org", may_create_conferences=True)
-    log_in(client, user)
-    return user
-
-
-@pytest.fixture
 def organized(app, client):
     """A conference with no reminders yet, and a logged-in organizer of it."""
     conference = make_conference(timezone="Europe/Rome", published=False)
