@@ -27,14 +27,21 @@ from eventreg.schedule.services import create_sessions
 
 DEMO_SLUG = "shenzhen-italy-biotech"
 
+# Written in Markdown, as organizers write it: two paragraphs and a list.
 DESCRIPTION = """\
-A two-day exchange between Shenzhen and Italy on where biotechnology and healthcare are heading. \
-Researchers, founders, clinicians and public officials from China and Europe compare notes on \
-biomedicine, health technology and medical research, and look for projects to build together.
+A two-day exchange between **Shenzhen and Italy** on where biotechnology and healthcare are \
+heading. Researchers, founders, clinicians and public officials from China and Europe compare \
+notes and look for projects to build together.
 
-The programme mixes keynotes and talks with panels on clinical research and pharmaceutical \
-development, hands-on workshops with small groups, and time to meet between sessions. Talks are \
-given in English; the organizers provide help in Chinese and Italian at the registration desk."""
+Three tracks run side by side:
+
+- *Biomedicine*: new therapies, genomics and cell manufacturing;
+- *Health Tech*: devices, software and data in everyday care;
+- *Medical Research*: clinical trials, regulation and joint research.
+
+The programme mixes keynotes and talks with panels, hands-on workshops in small groups, and time \
+to meet between sessions. Talks are given in English; the organizers help in Chinese and Italian \
+at the registration desk."""
 
 PRIVACY_NOTICE = """\
 The Shenzhen-European Economic and Trade Representative Office processes your name, e-mail \
@@ -87,8 +94,11 @@ PROGRAMME = [
      "Pick up your badge at the desk in the lobby."),
     (0, "09:15", "10:00", "Main Hall", None, "keynote",
      "Shenzhen and Europe: building a biotech bridge", ["sun"], None,
-     "How Shenzhen's life-science industry has grown, what the city offers partners abroad, and "
-     "why closer ties with Italian universities, hospitals and companies matter now."),
+     "How Shenzhen's life-science industry has grown, and why closer ties with Italian "
+     "partners matter now.\n\nThe keynote looks at three things:\n\n"
+     "1. what the city offers partners abroad;\n"
+     "2. where Italian universities, hospitals and companies fit in;\n"
+     "3. the next steps for the *Shenzhen-European Economic and Trade Representative Office*."),
     (0, "10:00", "10:45", "Main Hall", "Biomedicine", "talk",
      "Tumour sequencing in everyday oncology", ["rossi"], None,
      "What it takes to move genomic profiling from research projects into standard cancer care, "

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from eventreg.api import register_api
-from eventreg.core import timeutil
+from eventreg.core import richtext, timeutil
 from eventreg.core.ids import ID, RowIdConverter
 from eventreg.mail.views import register_dev_mail_page
 from eventreg.organizers.views import bp as organizers_bp
@@ -39,6 +39,8 @@ def register_web(app: Flask) -> None:
         this_page_with=this_page_with,
         checkin_qr=checkin.checkin_qr,
     )
+    # Descriptions, abstracts and bios are Markdown: |rich for pages, |plain for excerpts.
+    app.jinja_env.filters.update(rich=richtext.to_html, plain=richtext.to_plain)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

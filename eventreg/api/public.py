@@ -33,6 +33,7 @@ from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track, 
 from eventreg.core.extensions import csrf, db
 from eventreg.core.ids import MAX_ID
 from eventreg.core.links import public_url
+from eventreg.core.richtext import to_html, to_plain
 from eventreg.core.timeutil import local_instant
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -101,7 +102,8 @@ def conference_json(conference: Conference) -> dict:
         "slug": slug,
         "uuid": conference.uuid,
         "title": conference.title,
-        "description": conference.description,
+        "description": to_plain(conference.description),
+        "description_html": str(to_html(conference.description)),
         "venue": conference.venue,
         "address": conference.address,
         "timezone": conference.timezone,
@@ -122,7 +124,8 @@ def track_json(track: Track) -> dict:
     return {
         "id": track.id,
         "name": track.name,
-        "description": track.description,
+        "description": to_plain(track.description),
+        "description_html": str(to_html(track.description)),
         "color": track.color,
     }
 
@@ -133,7 +136,8 @@ def session_json(talk: Talk) -> dict:
         "id": talk.id,
         "uuid": talk.uuid,
         "title": talk.title,
-        "abstract": talk.abstract,
+        "abstract": to_plain(talk.abstract),
+        "abstract_html": str(to_html(talk.abstract)),
         "kind": talk.kind,
         "status": talk.status,
         "start_at": talk.start_at.isoformat(),
@@ -154,7 +158,8 @@ def speaker_json(speaker: Speaker) -> dict:
         "name": speaker.name,
         "title": speaker.title,
         "affiliation": speaker.affiliation,
-        "bio": speaker.bio,
+        "bio": to_plain(speaker.bio),
+        "bio_html": str(to_html(speaker.bio)),
         "url": public_url("schedule.speaker", slug=speaker.conference.slug, speaker_id=speaker.id),
         "updated_at": speaker.updated_at.isoformat(),
     }

@@ -84,11 +84,25 @@ class Error(BaseModel):
     )
 
 
+# Descriptions, abstracts and bios are written in Markdown. The API gives each twice: as
+# plain text (what an app shows as text, no Markdown syntax left) and as sanitised HTML.
+def _plain_text(what: str):
+    return Field(description=f"The {what} as plain text: no Markdown syntax left.")
+
+
+def _html_text(what: str):
+    return Field(
+        description=f"The {what} as sanitised HTML (paragraphs, emphasis, lists, links, "
+        'code, quotes, h3-h5); "" for none.'
+    )
+
+
 class ConferenceOut(BaseModel):
     slug: str
     uuid: str
     title: str
-    description: str
+    description: str = _plain_text("description")
+    description_html: str = _html_text("description")
     venue: str
     address: str
     timezone: str
@@ -110,7 +124,8 @@ class RoomOut(BaseModel):
 class TrackOut(BaseModel):
     id: int
     name: str
-    description: str
+    description: str = _plain_text("description")
+    description_html: str = _html_text("description")
     color: str
 
 
@@ -123,7 +138,8 @@ class SessionOut(BaseModel):
     id: int
     uuid: str
     title: str
-    abstract: str
+    abstract: str = _plain_text("abstract")
+    abstract_html: str = _html_text("abstract")
     kind: str
     status: str = Field(description="scheduled or cancelled")
     start_at: datetime
@@ -142,7 +158,8 @@ class SpeakerOut(BaseModel):
     name: str
     title: str
     affiliation: str
-    bio: str
+    bio: str = _plain_text("biography")
+    bio_html: str = _html_text("biography")
     url: str
     updated_at: datetime
 

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from eventreg.conferences.models import Conference, Room, Speaker, Talk, talk_speaker
 from eventreg.core.extensions import db
 from eventreg.core.links import public_url, url_builder
+from eventreg.core.richtext import first_paragraph, to_plain
 from eventreg.core.timeutil import format_day, local_instant
 from eventreg.invites.ical import CalendarEvent
 
@@ -125,7 +126,9 @@ def session_event(
 ) -> CalendarEvent:
     conference = wording.conference
     url = wording.link("schedule.talk", slug=conference.slug, talk_id=facts.id)
-    parts = [facts.abstract.strip()] if facts.abstract.strip() else []
+    # Calendars show DESCRIPTION as plain text: the abstract without its Markdown.
+    abstract = to_plain(facts.abstract)
+    parts = [abstract] if abstract else []
     if facts.speakers:
         speakers = "; ".join(_speaker_line(*speaker) for speaker in facts.speakers)
         parts.append(wording.speakers % {"speakers": speakers})
@@ -214,7 +217,7 @@ def conference_event(conference: Conference, *, stamp: datetime | None = None) -
     start, end = conference_window(conference)
     url = public_url("conferences.conference", slug=conference.slug)
     parts = []
-    introduction = (conference.description or "").strip().split("\n\n")[0]
+    introduction = first_paragraph(conference.description)
     if introduction:
         parts.append(introduction)
     parts.append(_("Local time at the venue: %(when)s", when=when_text(start, end, conference.tz)))

@@ -1,6 +1,7 @@
 """Forms of the organizers' workspace: accounts first, then the conference editors."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import (
     BooleanField,
     ColorField,
@@ -23,6 +24,9 @@ from eventreg.accounts.services import MAX_PASSWORD_LENGTH
 from eventreg.core.forms import Form
 from eventreg.organizers.durations import DurationListField
 from eventreg.schedule.changes import KIND_LABELS
+
+# Under the fields whose text is shown as Markdown (eventreg.core.richtext).
+MARKDOWN_HINT = _l("Markdown: **bold**, *italic*, lists, [links](https://…)")
 
 QUESTION_KIND_LABELS = {
     "short_text": _l("Short text"),
@@ -66,13 +70,13 @@ class ForgotPasswordForm(Form):
 
 class NewUserForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Length(max=200)])
+    name = StringField(lazy_pgettext("person", "Name"), validators=[Length(max=200)])
     is_admin = BooleanField(_l("Administrator (may do everything, including managing accounts)"))
     may_create_conferences = BooleanField(_l("May create conferences"))
 
 
 class EditUserForm(Form):
-    name = StringField(_l("Name"), validators=[Length(max=200)])
+    name = StringField(lazy_pgettext("person", "Name"), validators=[Length(max=200)])
     is_admin = BooleanField(_l("Administrator (may do everything, including managing accounts)"))
     may_create_conferences = BooleanField(_l("May create conferences"))
     active = BooleanField(_l("Account active (may log in)"))
@@ -100,7 +104,9 @@ class ConferenceForm(Form):
             "left empty, it is made from the title."
         ),
     )
-    description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
+    description = TextAreaField(
+        _l("Description"), validators=[Length(max=20000)], description=MARKDOWN_HINT
+    )
     venue = StringField(_l("Venue"), validators=[Length(max=200)])
     address = StringField(_l("Address"), validators=[Length(max=300)])
     timezone = StringField(
@@ -190,19 +196,23 @@ class RoomForm(Form):
 
 class TrackForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
+    description = TextAreaField(
+        _l("Description"), validators=[Length(max=20000)], description=MARKDOWN_HINT
+    )
     color = ColorField(_l("Colour"), default="#5a6b7b", validators=[DataRequired()])
 
 
 class SpeakerForm(Form):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(
+        lazy_pgettext("person", "Name"), validators=[DataRequired(), Length(max=120)]
+    )
     title = StringField(
         _l("Title or role"),
         validators=[Length(max=200)],
         description=_l("e.g. Chief Representative, Professor of Oncology"),
     )
     affiliation = StringField(_l("Affiliation"), validators=[Length(max=200)])
-    bio = TextAreaField(_l("Biography"), validators=[Length(max=20000)])
+    bio = TextAreaField(_l("Biography"), validators=[Length(max=20000)], description=MARKDOWN_HINT)
     email = EmailField(
         _l("E-mail address"),
         validators=[Optional(), Length(max=254)],
@@ -236,7 +246,7 @@ class SessionForm(Form):
     what was typed, and shows the schedule's refusals next to their fields."""
 
     title = StringField(_l("Title"))
-    abstract = TextAreaField(_l("Abstract"))
+    abstract = TextAreaField(_l("Abstract"), description=MARKDOWN_HINT)
     kind = SelectField(
         _l("Kind"),
         choices=[SelectChoice(kind, label) for kind, label in SESSION_KIND_LABELS.items()],

@@ -29,6 +29,7 @@ from eventreg.conferences.models import Conference, Speaker, Talk
 from eventreg.core.audit import AuditEntry
 from eventreg.core.extensions import db
 from eventreg.core.links import url_builder
+from eventreg.core.richtext import to_plain
 from eventreg.core.timeutil import local_instant
 
 GENERATOR = "eventreg"
@@ -206,7 +207,9 @@ def build_schedule(conference: Conference) -> FrabSchedule:
             duration=end_at - start_at,  # both UTC: the real elapsed time
             room=room.name,
             track=talk.track.name if talk.track else None,
-            abstract=talk.abstract,
+            # Plain text: apps (and pretalx's own export, which passes the Markdown source
+            # through) show these fields as text, where Markdown syntax would be noise.
+            abstract=to_plain(talk.abstract),
             slug=f"{acronym}-{talk.id}-{slugify(talk.title, max_length=60) or 'session'}",
             url=link("schedule.talk", slug=conference.slug, talk_id=talk.id),
             persons=[
@@ -214,7 +217,7 @@ def build_schedule(conference: Conference) -> FrabSchedule:
                     "id": speaker.id,
                     "guid": speaker.uuid,
                     "name": speaker.name,
-                    "biography": speaker.bio,
+                    "biography": to_plain(speaker.bio),
                     "url": link("schedule.speaker", slug=conference.slug, speaker_id=speaker.id),
                 }
                 for speaker in talk.speakers
