@@ -2,9 +2,10 @@
 
 from urllib.parse import urlencode
 
-from flask import Flask, abort, jsonify, render_template, request, session
+from flask import Flask, abort, current_app, jsonify, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from eventreg.api import register_api
@@ -119,13 +120,37 @@ def _error_handler(code: int, title, message):
             body = {"status": code, "error": str(title), "message": str(message), "errors": {}}
             response = jsonify(body)
         else:
-            response = render_template("error.html", code=code, title=title, message=message)
+            response = _error_page(code, title, message)
         # An HTTP error's own headers stay: "Allow" of a 405, "Retry-After" of a 429.
         headers = error.get_headers() if isinstance(error, HTTPException) else []
         extra = [(name, value) for name, value in headers if name.lower() != "content-type"]
         return response, code, extra
 
     return handler
+
+
+def _error_page(code: int, title, message) -> str:
+    """The site's error page in the reader's language. It reads nothing from the database
+    (the error may be the database), and should the page itself fail to render, a bare page
+    with the same translated words still answers instead of Werkzeug's English default."""
+    try:
+        return render_template("error.html", code=code, title=title, message=message)
+    except Exception:
+        if code != 500:
+            raise  # the 500 handler answers it
+        current_app.logger.exception("The error page could not be rendered")
+        return BARE_ERROR_PAGE.format(
+            lang=escape(html_lang()), title=escape(title), message=escape(message)
+        )
+
+
+# No Jinja at all (its context processors may be what failed), no links, no stylesheet.
+BARE_ERROR_PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title></head>
+<body><main><h1>{title}</h1><p>{message}</p></main></body></html>
+"""
 
 
 ERROR_PAGES = {

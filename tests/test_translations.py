@@ -21,25 +21,33 @@ KEYWORDS = {
     "_l": None,
     "lazy_gettext": None,
     "N_": None,
+    # One English word with two meanings ("Name" of a person, of a room) is told apart by
+    # a context: pgettext("person", "Name").
+    "pgettext": ((1, "c"), 2),
 }
 LANGUAGES = ["zh", "it"]
 PLACEHOLDER = re.compile(r"%(?:\([a-z_]+\))?[sd]")
 
 
-def marked_strings() -> dict[str, str | tuple[str, str]]:
-    """Every marked string of the code and templates, keyed by its msgid."""
+# A catalogue entry is found by its msgid and its context (None for most strings).
+Key = tuple[str, str | None]
+
+
+def marked_strings() -> dict[Key, str | tuple[str, str]]:
+    """Every marked string of the code and templates, keyed by its msgid and context."""
     from babel.messages.frontend import parse_mapping_cfg
 
     with (ROOT / "babel.cfg").open() as config:
         method_map, options_map = parse_mapping_cfg(config)
     strings = {}
-    for _filename, _line, message, _comments, _context in extract_from_dir(
+    for _filename, _line, message, _comments, context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
-        key = message[0] if isinstance(message, tuple) else message
+        msgid = message[0] if isinstance(message, tuple) else message
+        key = (msgid, context)
         # A string used both alone and with a plural is one plural entry in the catalogue
         # (gettext falls back to its singular form); keep the plural use.
-        if key and not isinstance(strings.get(key), tuple):
+        if msgid and not isinstance(strings.get(key), tuple):
             strings[key] = message
     return strings
 
@@ -69,20 +77,26 @@ def test_every_marked_string_is_translated(strings, language):
 def translation_problems(catalogue, strings) -> list[str]:
     problems = []
     for key, message in strings.items():
-        entry = catalogue.get(key)
+        entry = catalogue.get(*key)
+        name = describe(key)
         if entry is None:
-            problems.append(f"missing (run `make messages`): {key!r}")
+            problems.append(f"missing (run `make messages`): {name}")
         elif entry.fuzzy:
-            problems.append(f"fuzzy: {key!r}")
+            problems.append(f"fuzzy: {name}")
         elif isinstance(message, tuple) and not isinstance(entry.id, tuple):
-            problems.append(f"plural forms out of date (run `make messages`): {key!r}")
+            problems.append(f"plural forms out of date (run `make messages`): {name}")
         else:
             forms = entry.string if isinstance(entry.string, tuple) else (entry.string,)
             if len(forms) != catalogue.num_plurals and isinstance(entry.id, tuple):
-                problems.append(f"needs {catalogue.num_plurals} plural forms: {key!r}")
+                problems.append(f"needs {catalogue.num_plurals} plural forms: {name}")
             if not all(forms):
-                problems.append(f"untranslated: {key!r}")
+                problems.append(f"untranslated: {name}")
     return problems
+
+
+def describe(key: Key) -> str:
+    msgid, context = key
+    return f"{msgid!r} (context {context!r})" if context else repr(msgid)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -113,14 +127,27 @@ def test_the_check_notices_missing_untranslated_and_fuzzy_strings(strings):
     catalogue = load_catalogue("it")
     already = set(translation_problems(catalogue, strings))  # e.g. strings added since
     plain_keys = [
-        key for key in strings if not isinstance(strings[key], tuple) and catalogue.get(key)
+        key for key in strings if not isinstance(strings[key], tuple) and catalogue.get(*key)
     ]
-    catalogue.delete(plain_keys[0])
-    catalogue[plain_keys[1]].string = ""
-    catalogue[plain_keys[2]].flags.add("fuzzy")
+    catalogue.delete(*plain_keys[0])
+    catalogue.get(*plain_keys[1]).string = ""
+    catalogue.get(*plain_keys[2]).flags.add("fuzzy")
     new_problems = [p for p in translation_problems(catalogue, strings) if p not in already]
     assert new_problems == [
-        f"missing (run `make messages`): {plain_keys[0]!r}",
-        f"untranslated: {plain_keys[1]!r}",
-        f"fuzzy: {plain_keys[2]!r}",
+        f"missing (run `make messages`): {describe(plain_keys[0])}",
+        f"untranslated: {describe(plain_keys[1])}",
+        f"fuzzy: {describe(plain_keys[2])}",
     ]
+
+
+def test_the_check_knows_a_word_by_its_context(strings):
+    """ "Name" of a person and "Name" of a room are two entries: one translated does not
+    hide the other missing."""
+    catalogue = load_catalogue("zh")
+    assert ("Name", "person") in strings
+    assert catalogue.get("Name", "person").string == "姓名"
+    assert catalogue.get("Name").string == "名称"
+    catalogue.delete("Name", "person")
+    assert "missing (run `make messages`): 'Name' (context 'person')" in translation_problems(
+        catalogue, strings
+    )

@@ -8,9 +8,7 @@ single-line fields, direction overrides (all three refused by every form, see
 """
 
 import unicodedata
-from functools import cache
 
-from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -31,15 +29,13 @@ from eventreg.conferences.models import Conference
 from eventreg.core.forms import Form
 from eventreg.registration.models import Question, Registration
 from eventreg.registration.services import Details, RegistrationData
+from eventreg.site.countries import countries
 
 NAME_MAX = 200
 AFFILIATION_MAX = 200
 EMAIL_MAX = 254
 SHORT_ANSWER_MAX = 500
 LONG_ANSWER_MAX = 5000
-
-# Territory codes in CLDR that are not countries.
-NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
 
 
 def clean_text(value):
@@ -73,26 +69,13 @@ class NormalisedEmail:
 
 
 def country_choices() -> list[SelectChoice]:
-    countries = _countries(str(get_locale()))
     return [SelectChoice("", _l("Prefer not to say"))] + [
-        SelectChoice(code, name) for code, name in countries
+        SelectChoice(code, name) for code, name in countries(str(get_locale()))
     ]
 
 
-@cache
-def _countries(locale: str) -> tuple[tuple[str, str], ...]:
-    names = Locale.parse(locale).territories
-    codes = [code for code in names if len(code) == 2 and code.isalpha()]
-    return tuple(
-        sorted(
-            ((code, names[code]) for code in codes if code not in NOT_COUNTRIES),
-            key=lambda item: item[1],
-        )
-    )
-
-
 def country_name(code: str) -> str:
-    return dict(_countries(str(get_locale()))).get(code, code)
+    return dict(countries(str(get_locale()))).get(code, code)
 
 
 def _name_field() -> StringField:
