@@ -3,15 +3,30 @@
 Each domain's notification module decides who is told what; this module makes sure all of
 them look alike on the wire: text and HTML bodies, cleaned headers, a Reply-To, and the
 calendar part when there is one. The message is recorded in the caller's transaction.
+
+The HTML is written with one stylesheet (``templates/email/mail.css``, in the layout's
+``<style>``) and leaves here with every rule copied into ``style=`` attributes: Gmail drops
+many ``<style>`` rules and Outlook's Word engine reads little else. Only at-rules (media
+queries), which cannot be inlined, stay in the ``<style>`` block for the clients that read it.
 """
 
+import secrets
 from typing import Any
 
+import css_inline
 from flask import current_app, render_template
 
-from eventreg.mail.compose import Recipient, address, compose
+from eventreg.mail.compose import InlineImage, Recipient, address, compose
 from eventreg.mail.models import OutboxMessage
-from eventreg.mail.outbox import record
+from eventreg.mail.outbox import record, sender_address
+
+# What the mail layout is drawn with until conferences have a look of their own: a later
+# change passes the conference's colours (already checked for contrast) as ``brand``.
+DEFAULT_BRAND = {"accent": "#1f5f8b"}
+
+# No remote stylesheets: a mail is built from our own templates only. Minified styles keep
+# the repeated attributes short.
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False, minify_css=True)
 
 
 def N_(message: str) -> str:
@@ -38,11 +53,49 @@ def send(
     message for ``to``; the caller's transaction commits it (or not) with the change.
 
     With ``sender`` the message is From that person (the organizer an invite names) and
-    carries ``MAIL_DEFAULT_SENDER`` as Sender, the agent that actually sends it."""
+    carries ``MAIL_DEFAULT_SENDER`` as Sender, the agent that actually sends it.
+
+    An HTML template shows an image with ``{{ inline_image("name", png_bytes) }}`` as its
+    ``src`` (see ``InlineImages``); the PNG bytes come in ``context``."""
+    context = {"brand": DEFAULT_BRAND, **context}
     text = render_template(f"{template}.txt", **context)
-    html = render_template(f"{template}.html", **context)
-    message = compose(to, subject, text, html, calendar=calendar, method=method, reply_to=reply_to)
+    images = InlineImages()
+    html = _INLINER.inline(render_template(f"{template}.html", inline_image=images, **context))
+    message = compose(
+        to,
+        subject,
+        text,
+        html,
+        calendar=calendar,
+        method=method,
+        reply_to=reply_to,
+        images=images.attached,
+    )
     if sender is not None and sender.email:
         message["From"] = address(sender.name, sender.email)
         message["Sender"] = current_app.config["MAIL_DEFAULT_SENDER"]
     return record(message, kind=kind, conference_id=conference_id, registration_id=registration_id)
+
+
+class InlineImages:
+    """The images an HTML body shows, collected while its template is rendered.
+
+    The template calls ``inline_image(name, png)`` where an image goes and gets the ``cid:``
+    address of a part attached next to the HTML (see ``compose``). So every address in the
+    body has its part, and no part travels that the body does not show. The Content-IDs are
+    made here, once, and recorded with the message like its Message-ID: every delivery
+    attempt sends the same ones.
+    """
+
+    def __init__(self) -> None:
+        self.attached: list[InlineImage] = []
+        self._addresses: dict[str, str] = {}
+
+    def __call__(self, name: str, png: bytes) -> str:
+        if name not in self._addresses:
+            domain = sender_address().rpartition("@")[2] or "eventreg.invalid"
+            # Random, so it names no time or process; short, so the header stays on one line.
+            content_id = f"{name}.{secrets.token_hex(8)}@{domain}"
+            self.attached.append(InlineImage(content_id, f"{name}.png", png))
+            self._addresses[name] = f"cid:{content_id}"
+        return self._addresses[name]

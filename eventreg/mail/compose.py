@@ -5,9 +5,15 @@ With an invite the message is::
     multipart/mixed
       multipart/alternative
         text/plain                          readable anywhere
-        text/html                           the same essentials, formatted
+        multipart/related                   only when the HTML shows images
+          text/html                         the same essentials, formatted
+          image/png  Content-ID: <…>        each image the HTML shows as ``cid:…``
         text/calendar; method=REQUEST       what calendar-aware clients act on (RFC 6047)
       application/ics  invite.ics           the same invite for manual import
+
+Images travel inside the message and are referenced by Content-ID (RFC 2392), because Gmail,
+Outlook and others block ``data:`` images. The related part wraps the HTML alone, so the
+calendar part stays a plain alternative of the bodies, where clients look for it.
 
 The attachment is ``application/ics`` rather than a second ``text/calendar`` part so that
 clients do not process the same iTIP message twice. Calendar parts are added as bytes
@@ -15,10 +21,11 @@ clients do not process the same iTIP message twice. Calendar parts are added as 
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.policy import EmailPolicy
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -57,6 +64,15 @@ class Recipient:
     email: str
 
 
+@dataclass(frozen=True)
+class InlineImage:
+    """A PNG the HTML body shows as ``cid:<content_id>``."""
+
+    content_id: str  # without the angle brackets
+    filename: str
+    png: bytes
+
+
 def header_text(value: str) -> str:
     """A value safe for a header: CR, LF and other control characters become spaces, so
     nothing in a name or title can start a header of its own."""
@@ -78,6 +94,7 @@ def compose(
     calendar: bytes | None = None,
     method: str | None = None,
     reply_to: Recipient | None = None,
+    images: Sequence[InlineImage] = (),
 ) -> EmailMessage:
     message = EmailMessage()
     message["To"] = address(recipient.name, recipient.email)
@@ -89,6 +106,9 @@ def compose(
     # Quoted-printable keeps the message 7-bit clean for any SMTP server.
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
+    if images:
+        *_, html_part = message.iter_parts()
+        _attach_inline(html_part, images)
     if calendar is not None:
         if method is None:
             raise ValueError("a calendar part needs its iTIP method")
@@ -105,9 +125,28 @@ def compose(
             filename="invite.ics",
             params={"name": "invite.ics"},
         )
+    _drop_inner_mime_versions(message)
+    return message
+
+
+def _attach_inline(html_part: MIMEPart, images: Sequence[InlineImage]) -> None:
+    """Turn the HTML alternative into multipart/related: the HTML, then its images."""
+    for image in images:
+        html_part.add_related(
+            image.png,
+            maintype="image",
+            subtype="png",
+            cid=f"<{image.content_id}>",
+            disposition="inline",
+            filename=image.filename,
+        )
+    # RFC 2387: a related part names the type of its root (the first part).
+    html_part.set_param("type", "text/html")
+
+
+def _drop_inner_mime_versions(message: EmailMessage) -> None:
     for part in message.walk():
         # The email package repeats MIME-Version in every part it creates; it belongs at
         # the top only.
         if part is not message:
             del part["MIME-Version"]
-    return message

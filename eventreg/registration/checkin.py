@@ -6,6 +6,7 @@ purpose of its own (so no other signed value of the app passes for one): it name
 and it cannot be guessed or made up from another attendee's code.
 """
 
+import io
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,13 +42,24 @@ def registration_id_from_code(code: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def checkin_qr(registration_id: int) -> str:
-    """The registration's check-in QR code as a PNG data URI (the content security policy
-    allows ``data:`` images; an e-mail carries it without any attachment)."""
+def _qr_code(registration_id: int) -> segno.QRCode:
     # A fixed mask pattern: every mask scans, and choosing the "best" one tripled the cost
     # of a confirmation e-mail, which is composed while the conference's seats are locked.
-    code = segno.make(checkin_code(registration_id), error="m", mask=2)
-    return code.png_data_uri(scale=6, border=4)
+    return segno.make(checkin_code(registration_id), error="m", mask=2)
+
+
+def checkin_qr(registration_id: int) -> str:
+    """The registration's check-in QR code as a PNG data URI, for the management page (the
+    content security policy allows ``data:`` images). Mail uses ``checkin_png`` instead:
+    mail clients block ``data:`` images."""
+    return _qr_code(registration_id).png_data_uri(scale=6, border=4)
+
+
+def checkin_png(registration_id: int) -> bytes:
+    """The same QR code as PNG bytes, for an image attached to an e-mail (by Content-ID)."""
+    buffer = io.BytesIO()
+    _qr_code(registration_id).save(buffer, kind="png", scale=6, border=4)
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from eventreg.mail import builder
 from eventreg.mail.builder import N_
 from eventreg.mail.compose import Recipient
 from eventreg.mail.models import OutboxMessage
+from eventreg.registration.checkin import checkin_code, checkin_png
 from eventreg.registration.models import Registration, SessionSignup
 from eventreg.registration.tokens import feed_token_for
 
@@ -37,6 +38,15 @@ def attendee(registration: Registration) -> Person:
 def agenda_links(registration: Registration) -> dict[str, str]:
     feed = public_url("invites.agenda_feed", token=feed_token_for(registration.id))
     return {"feed_url": feed, "webcal_url": webcal_url(feed)}
+
+
+def checkin_pass(registration: Registration) -> dict[str, object]:
+    """What a mail needs to show the check-in code: the code as text, and its QR code as
+    PNG bytes, which the template attaches by Content-ID (``email/_checkin.html``)."""
+    return {
+        "checkin_code": checkin_code(registration.id),
+        "checkin_png": checkin_png(registration.id),
+    }
 
 
 def registration_received(
@@ -59,6 +69,7 @@ def registration_received(
                 event=conference_facts(conference, event),
                 manage_url=manage_url,
                 **agenda_links(registration),
+                **checkin_pass(registration),
             )
         else:
             # No invite while waiting: the calendar gets the conference with the seat.
@@ -142,6 +153,7 @@ def registration_promoted(registration: Registration) -> None:
             invite=("REQUEST", event),
             event=conference_facts(conference, event),
             **agenda_links(registration),
+            **checkin_pass(registration),
         )
 
 

@@ -14,6 +14,7 @@ from eventreg.registration import notifications
 from eventreg.registration.checkin import (
     check_in,
     checkin_code,
+    checkin_png,
     checkin_qr,
     registration_id_from_code,
 )
@@ -22,7 +23,7 @@ from eventreg.registration.tokens import feed_token_for
 from tests.conftest import csrf_token_from
 from tests.factories import make_conference
 from tests.mail.builders import make_registration
-from tests.mail.mailbox import deliver, html_body, text_body, to
+from tests.mail.mailbox import deliver, html_body, part_of, text_body, to
 from tests.organizers.conftest import give_role, log_in, make_user
 
 
@@ -195,5 +196,9 @@ def test_the_confirmation_email_carries_the_qr_code(conference, smtp_server):
 
     message = to(deliver(smtp_server), "li.na@example.org")[0]
 
-    assert f'src="{checkin_qr(person.id)}"' in html_body(message)
+    # Attached by Content-ID, not as the page's data: URI (tests/mail/test_mail_look.py).
+    qr = part_of(message, "image/png")
+    assert qr.get_payload(decode=True) == checkin_png(person.id)
+    assert f'src="cid:{qr["Content-ID"].strip().strip("<>")}"' in html_body(message)
     assert "check-in QR code" in text_body(message)
+    assert f"Check-in code: {checkin_code(person.id)}" in text_body(message)
