@@ -120,6 +120,11 @@ bench: install-test
 	$(BIN)/python bench/ical_feed.py
 	$(BIN)/python bench/mail_delivery.py
 	$(BIN)/python bench/registration_rush.py $(BENCH_PG_URL)
+	@# The load test (Locust: browsing, feed polling, registrations at once) drops and creates
+	@# every table of BENCH_PG_URL; options in LOAD_TEST_ARGS, e.g. "--seconds 60 --users 100".
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(BENCH_PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	  $(BIN)/python bench/load_test.py $(BENCH_PG_URL) $(LOAD_TEST_ARGS); \
+	else echo "PostgreSQL not reachable at $(BENCH_PG_URL): the load test (bench/load_test.py) is left out"; fi
 
 # Translations: extract every marked string into the template, then merge it into each
 # language's catalogue (new strings arrive untranslated; tests/test_translations.py fails
@@ -129,7 +134,7 @@ $(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/message
 	$(BIN)/pybabel -q compile -i $< -o $@
 
 messages: $(VENV)/.installed
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ -k ngettext:1,2 \
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k N_ -k ngettext:1,2 \
 	  --sort-by-file --no-wrap --project eventreg --copyright-holder "eventreg contributors" \
 	  -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel -q update --no-wrap --ignore-obsolete --no-fuzzy-matching \

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import request
 
 from eventreg import create_app
+from eventreg.core.db import write_transaction
 from eventreg.core.extensions import csrf, db
 
 FLOOR_TABLE = sa.Table(
@@ -29,8 +30,9 @@ def create_rush_app():
         @csrf.exempt
         def floor():
             payload = request.form.get("payload", "")
-            db.session.execute(FLOOR_TABLE.insert().values(payload=payload))
-            db.session.commit()
+            # The same one-transaction path every write of the app takes.
+            with write_transaction():
+                db.session.execute(FLOOR_TABLE.insert().values(payload=payload))
             return "", 204
 
     return app
