@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from eventreg.api import register_api
 from eventreg.core import richtext, timeutil
 from eventreg.core.ids import ID, RowIdConverter
+from eventreg.core.text import list_text
 from eventreg.mail.views import register_dev_mail_page
 from eventreg.organizers.views import bp as organizers_bp
 from eventreg.registration import checkin
@@ -42,6 +43,8 @@ def register_web(app: Flask) -> None:
     )
     # Descriptions, abstracts and bios are Markdown: |rich for pages, |plain for excerpts.
     app.jinja_env.filters.update(rich=richtext.to_html, plain=richtext.to_plain)
+    # Names in a sentence: "A, B, and C", "A、B和C", "A, B e C".
+    app.jinja_env.filters["list_text"] = list_text
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -4,6 +4,7 @@ an attendee's name is a person's name, and the examples a help text gives can be
 import re
 
 import pytest
+from flask import render_template_string
 from flask_babel import force_locale
 
 from eventreg.organizers.durations import parse_duration
@@ -47,3 +48,17 @@ def test_every_example_of_a_reminder_help_can_be_typed(app, language, field):
         for example in examples:
             for duration in re.split(r"[,，]", example):
                 assert parse_duration(duration) > 0, (language, duration)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "Li Na, Marco Rossi, and Anna Bianchi"),
+        ("zh", "Li Na、Marco Rossi和Anna Bianchi"),
+        ("it", "Li Na, Marco Rossi e Anna Bianchi"),
+    ],
+)
+def test_names_in_a_sentence_are_joined_as_the_readers_language_joins_them(app, language, expected):
+    names = ["Li Na", "Marco Rossi", "Anna Bianchi"]
+    with app.test_request_context(f"/?lang={language}"), force_locale(language):
+        assert render_template_string("{{ names|list_text }}", names=names) == expected
