@@ -78,6 +78,16 @@ def scheduled(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
+def status_counts(*criteria: sa.ColumnElement[bool]) -> dict[str, int]:
+    """How many messages (of those matching ``criteria``) are in each state, with the ones
+    recorded for later (:func:`scheduled`) counted as "scheduled", not "pending"; one query."""
+    state = sa.case((scheduled(utcnow()), "scheduled"), else_=OutboxMessage.status)
+    rows = db.session.execute(
+        sa.select(state, sa.func.count()).where(*criteria).group_by(state)
+    ).all()
+    return {name: count for name, count in rows}
+
+
 def _due(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
         OutboxMessage.status == "pending",

@@ -12,14 +12,10 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, cast
 
-import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, current_app, render_template, send_file
 from werkzeug import Response
 
-from eventreg.core.db import utcnow
-from eventreg.core.extensions import db
-from eventreg.mail.delivery import scheduled
-from eventreg.mail.models import OutboxMessage
+from eventreg.mail.delivery import status_counts
 from eventreg.mail.transports import outbox_directory
 
 bp = Blueprint("mail_dev", __name__, url_prefix="/_dev/mail")
@@ -71,17 +67,7 @@ def index() -> str:
                 "method": invite.get_param("method") if invite is not None else None,
             }
         )
-    later = scheduled(utcnow())
-    counts = dict(
-        db.session.execute(
-            sa.select(OutboxMessage.status, sa.func.count())
-            .where(sa.not_(later))
-            .group_by(OutboxMessage.status)
-        ).all()
-    )
-    counts["scheduled"] = (
-        db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(later)) or 0
-    )
+    counts = status_counts()
     return render_template(
         "mail/outbox.html",
         messages=messages,

@@ -15,9 +15,8 @@ from openpyxl import Workbook
 from sqlalchemy.orm import selectinload
 
 from eventreg.conferences.models import Conference, Talk
-from eventreg.core.db import utcnow
 from eventreg.core.extensions import db
-from eventreg.mail.delivery import scheduled
+from eventreg.mail.delivery import status_counts
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration.models import (
     REGISTRATION_STATUSES,
@@ -70,21 +69,8 @@ def dashboard(conference: Conference) -> Dashboard:
     )
     per_day = Counter(instant.astimezone(conference.tz).date() for instant in created)
     emails = {"pending": 0, "sent": 0, "failed": 0}
-    later = scheduled(utcnow())
-    emails.update(
-        db.session.execute(
-            sa.select(OutboxMessage.status, sa.func.count())
-            .filter_by(conference_id=conference.id)
-            .where(sa.not_(later))
-            .group_by(OutboxMessage.status)
-        ).all()
-    )
-    scheduled_emails = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(OutboxMessage)
-        .filter_by(conference_id=conference.id)
-        .where(later)
-    )
+    emails.update(status_counts(OutboxMessage.conference_id == conference.id))
+    scheduled_emails = emails.pop("scheduled", 0)
     counts = dict.fromkeys(REGISTRATION_STATUSES, 0)
     counts.update(
         db.session.execute(
@@ -99,7 +85,7 @@ def dashboard(conference: Conference) -> Dashboard:
         sessions=sessions,
         signups_per_day=sorted(per_day.items()),
         emails=emails,
-        scheduled_emails=scheduled_emails or 0,
+        scheduled_emails=scheduled_emails,
     )
 
 
