@@ -11,7 +11,7 @@ from eventreg.conferences.models import (
     talk_speaker,
 )
 from eventreg.core.audit import AuditEntry
-from eventreg.invites.models import FeedVersion
+from eventreg.invites.models import CalendarCopy
 from eventreg.mail.models import InboundMessage, OutboxMessage
 from eventreg.registration.models import (
     Answer,
@@ -28,9 +28,9 @@ __all__ = [
     "AuditEntry",
     "Broadcast",
     "BroadcastMessage",
+    "CalendarCopy",
     "Conference",
     "ConferenceRole",
-    "FeedVersion",
     "InboundMessage",
     "OutboxMessage",
     "Question",

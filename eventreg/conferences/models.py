@@ -39,6 +39,14 @@ class Conference(Model):
     session_reminder_minutes: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     # A VALARM this many minutes before each invited event; None: invites carry no alarm.
     invite_alarm_minutes: Mapped[int | None] = mapped_column(sa.Integer)
+    # Moves (in the same transaction) with every change that reaches a public feed, export
+    # or page of the conference: validators and caches are derived from it, not from hashes.
+    feed_revision: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # How the conference looks: images by their key in the upload storage, and the accent
+    # colour as "#rrggbb" (None: the site's own).
+    logo_key: Mapped[str | None] = mapped_column(sa.String(200))
+    banner_key: Mapped[str | None] = mapped_column(sa.String(200))
+    accent_color: Mapped[str | None] = mapped_column(sa.String(7))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -199,6 +207,8 @@ class Speaker(Model):
     affiliation: Mapped[str] = mapped_column(sa.String(200), default="")
     bio: Mapped[str] = mapped_column(sa.Text, default="")
     email: Mapped[str | None] = mapped_column(sa.String(254))
+    # The speaker's photo by its key in the upload storage (resized, without metadata).
+    photo_key: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

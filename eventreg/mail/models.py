@@ -1,6 +1,7 @@
 """The outbox: every message, recorded in the transaction that causes it."""
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,8 +33,14 @@ class OutboxMessage(Model):
     message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
     recipient: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(300))
-    # The complete RFC 5322 message, rendered when recorded.
+    # The complete RFC 5322 message: rendered when recorded, or, for a message recorded as
+    # ``content`` (what to say), empty until the sender composes it at delivery.
     raw: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # What to compose at delivery (JSON-ready, no secrets), and what only the recording
+    # moment knew that must stay secret (a new link's token), sealed with a key derived
+    # from SECRET_KEY; both are cleared once the message is composed.
+    content: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    sealed: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(20), default="pending")
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -77,6 +77,9 @@ class Registration(Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moves with every change of what the personal agenda feed shows (sign-ups, status,
+    # what each calendar was sent), in the same transaction: the feed's ETag comes from it.
+    agenda_revision: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     conference: Mapped[Conference] = relationship()
     answers: Mapped[list["Answer"]] = relationship(
