@@ -2,7 +2,8 @@
 
 Records 1,000 confirmation e-mails (each with its calendar invite) through the real
 notification code, then times ``deliver_due()`` sending them to an aiosmtpd server on
-127.0.0.1: claiming, sending and recording each outcome. The floor, measured in the same
+127.0.0.1: claiming, composing (confirmations are recorded as what to say and composed by
+the sender), sending and recording each outcome. The floor, measured in the same
 run against the same server: smtplib sending the same 1,000 messages over one connection,
 with no database at all.
 

@@ -16,7 +16,16 @@ from eventreg.config import (
     served_base_url,
 )
 from eventreg.core.db import render_migration_type
-from eventreg.core.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+from eventreg.core.extensions import (
+    babel,
+    cache,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    select_locale,
+)
 from eventreg.core.links import public_url, trusted_hosts_for
 from eventreg.mail.hooks import before_delivery
 
@@ -71,10 +80,16 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)
+    cache.init_app(app)
 
     from eventreg import models  # noqa: F401  (every table known to migrations)
     from eventreg.accounts.services import send_requested_resets
     from eventreg.cli import register_cli
+    from eventreg.conferences import revisions  # noqa: F401  (revisions move at every flush)
+    from eventreg.registration import (
+        agenda_revisions,  # noqa: F401
+        notifications,  # noqa: F401  (composers of deferred mail)
+    )
     from eventreg.web import register_web
 
     register_web(app)
@@ -102,5 +117,8 @@ def _finish_config(app: Flask) -> None:
     if not app.config.get("BASE_URL"):
         app.config["BASE_URL"] = served_base_url(os.environ)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    if not app.config.get("CACHE_TYPE"):
+        redis = app.config.get("CACHE_REDIS_URL")
+        app.config["CACHE_TYPE"] = "RedisCache" if redis else "SimpleCache"
     if app.config.get("SESSION_COOKIE_SECURE") is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["PREFERRED_URL_SCHEME"] == "https"

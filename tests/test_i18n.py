@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
+from eventreg.mail.outbox import compose_deferred
 from eventreg.registration.models import Registration
 from tests.conftest import csrf_token_from
 from tests.factories import make_conference, make_room, make_talk
@@ -112,6 +113,7 @@ def register(client, language: str, name: str, address: str) -> Registration:
 
 
 def outbox_mail(registration: Registration, kind: str) -> email.message.EmailMessage:
+    compose_deferred()  # as the sender does before sending
     row = db.session.scalar(
         sa.select(OutboxMessage)
         .filter_by(registration_id=registration.id, kind=kind)

@@ -15,9 +15,17 @@ from flask_babel import gettext as _
 
 from eventreg.conferences.models import Conference, Speaker, Talk
 from eventreg.core.db import utcnow
+from eventreg.core.extensions import db
 from eventreg.core.links import public_url
 from eventreg.invites import ical, replies, sequences
-from eventreg.invites.events import location_text, talk_event, utc_when_text, when_text
+from eventreg.invites.events import (
+    location_text,
+    talk_event,
+    uid_for,
+    utc_when_text,
+    when_text,
+)
+from eventreg.invites.models import CalendarCopy
 from eventreg.mail import builder
 from eventreg.mail.compose import Recipient
 
@@ -86,6 +94,54 @@ def send(
 ) -> bool:
     """Render ``email/<template>.txt/.html`` and record the message; False when the person
     has no address (erased data, a speaker without e-mail)."""
+    return _send(
+        True,
+        person,
+        conference,
+        kind=kind,
+        template=template,
+        subject=subject,
+        invite=invite,
+        **context,
+    )
+
+
+def send_stamped(
+    person: Person,
+    conference: Conference,
+    *,
+    kind: str,
+    template: str,
+    subject: str,
+    invite: tuple[str, ical.CalendarEvent],
+    **context: object,
+) -> bool:
+    """:func:`send` for a message composed after it was recorded: the invite's event
+    already carries the SEQUENCE numbered then (:func:`stamp_conference_invite`)."""
+    return _send(
+        False,
+        person,
+        conference,
+        kind=kind,
+        template=template,
+        subject=subject,
+        invite=invite,
+        **context,
+    )
+
+
+def _send(
+    stamp: bool,
+    person: Person,
+    conference: Conference,
+    /,
+    *,
+    kind: str,
+    template: str,
+    subject: str,
+    invite: tuple[str, ical.CalendarEvent] | None,
+    **context: object,
+) -> bool:
     if not person.email:
         return False
     organizer = Recipient(conference.organizer_name or conference.title, conference.organizer_email)
@@ -101,7 +157,7 @@ def send(
     calendar = method = None
     if invite is not None:
         method, event = invite
-        if person.calendar_recipient is not None:
+        if stamp and person.calendar_recipient is not None:
             event = sequences.stamp_message(person.calendar_recipient, event, method, kind)
         if conference.invite_alarm_minutes is not None:
             event = replace(event, alarm_before=timedelta(minutes=conference.invite_alarm_minutes))
@@ -126,6 +182,54 @@ def send(
         registration_id=person.registration_id,
     )
     return True
+
+
+def stamp_conference_invite(
+    person: Person,
+    conference: Conference,
+    method: str,
+    kind: str,
+    stamp: datetime,
+    *,
+    first_copy: bool = False,
+) -> int | None:
+    """Record, now, that ``person``'s calendar is sent the conference's invite, for a
+    message composed later (at delivery): returns the SEQUENCE it must carry (None when
+    the person has no calendar copy to count). The message's other details are made when
+    it is composed; numbering needs only the event's UID and revision, so no event is built
+    (no query, no text) while the caller holds the conference's lock.
+
+    ``first_copy``: the recipient did not exist a moment ago (a registration just
+    inserted), so it has no copy to read: its first one is written at the revision."""
+    if person.calendar_recipient is None:
+        return None
+    uid, revision = uid_for(conference.uuid), conference.revision or 0
+    if first_copy and method == "REQUEST":
+        db.session.add(
+            CalendarCopy(
+                recipient=person.calendar_recipient,
+                uid=uid,
+                sequence=revision,
+                state="held",
+                updated_at=utcnow(),
+            )
+        )
+        return revision
+    uid_and_revision = ical.CalendarEvent(
+        uid=uid,
+        sequence=revision,
+        stamp=stamp,
+        start=stamp,
+        end=stamp,
+        summary="",
+        location="",
+        description="",
+        url="",
+        organizer_name="",
+        organizer_email="",
+    )
+    stamped = sequences.stamp_message(person.calendar_recipient, uid_and_revision, method, kind)
+    return stamped.sequence
 
 
 def send_session(

@@ -9,6 +9,12 @@ touches the rows; when a worker dies, its rows become due again once the lease r
 Each outcome is committed on its own, right after the SMTP server answers, so a crash can
 repeat at most the one message that was in flight, and it then carries the same
 Message-ID.
+
+A message recorded as what to say (``outbox.record_deferred``) is composed by the sender
+that claimed it, just before its first attempt, and stored composed in a transaction of its
+own: every later attempt sends the same bytes. One that cannot be composed (its secret no
+longer opens after a ``SECRET_KEY`` change, its registration is gone) fails at once with the
+reason as its last error; an unexpected error while composing counts as a failed attempt.
 """
 
 import logging
@@ -17,7 +23,7 @@ import secrets
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email import policy
 from email.parser import BytesHeaderParser
@@ -30,7 +36,13 @@ from eventreg.core.db import checkpoint_sqlite, utcnow, write_transaction
 from eventreg.core.extensions import db
 from eventreg.mail.hooks import prepare_mail
 from eventreg.mail.models import OutboxMessage
-from eventreg.mail.outbox import purge_delivered, sender_address
+from eventreg.mail.outbox import (
+    CannotCompose,
+    compose,
+    purge_delivered,
+    sender_address,
+    store_composed,
+)
 from eventreg.mail.transports import ClaimedMessage, DeliveryError, Transport, transport_for
 
 log = logging.getLogger(__name__)
@@ -225,6 +237,30 @@ def _expired(message: ClaimedMessage, now: datetime) -> bool:
     return moment.tzinfo is not None and moment <= now
 
 
+def _compose_claimed(message: ClaimedMessage, token: str, now: datetime) -> ClaimedMessage | str:
+    """The claimed message with its composed bytes (stored for every later attempt), or
+    what happened instead: "failed", "retrying" or "lost" (erased meanwhile, lease over)."""
+    row = db.session.get(OutboxMessage, message.id, populate_existing=True)
+    if row is None or row.claimed_by != token:
+        return "lost"
+    try:
+        raw, subject = compose(row)
+    except CannotCompose as error:
+        db.session.rollback()
+        log.error("outbox message %s cannot be composed: %s", message.id, error)
+        store_composed(message.id, None, error=str(error), lease=token)
+        return "failed"
+    except Exception as error:  # a bug or a lost connection: retried like a failed send
+        db.session.rollback()
+        log.exception("outbox message %s: composing failed", message.id)
+        failure = DeliveryError(f"could not be composed: {type(error).__name__}: {error}")
+        return "failed" if _record_failure(message, token, failure, now) else "retrying"
+    if not store_composed(message.id, raw, subject=subject, lease=token):
+        log.warning("outbox message %s: lease lost while it was composed", message.id)
+        return "lost"
+    return replace(message, raw=raw)
+
+
 def _send_batch(
     transport: Transport,
     token: str,
@@ -241,6 +277,15 @@ def _send_batch(
                 "lease nearly over; %s messages left to the next claim", len(batch) - position
             )
             break
+        if not message.raw:
+            composed = _compose_claimed(message, token, claimed_at)
+            if composed == "failed":
+                report.failed += 1
+            elif composed == "retrying":
+                report.retrying += 1
+            if isinstance(composed, str):
+                continue
+            message = composed
         if _expired(message, claimed_at):
             # A reminder of an event that has begun (the server was down when it was due).
             log.warning("outbox message %s expired before it could be sent", message.id)

@@ -3,9 +3,18 @@
 Every function records its messages in the outbox inside the caller's transaction and never
 commits; delivery happens after commit (see ``eventreg.mail``). Callers pass the plain
 management secret only where the message carries the management link.
+
+The messages of the registration rush (registration received, registered again, the link
+resent) are recorded as what to say (``outbox.record_deferred``): the caller holds the
+conference's lock, and rendering them there would hold it many times longer than the seat
+decision needs. The invite's SEQUENCE is recorded with them (and its calendar copy, in the
+same transaction); the management secret travels sealed. The composers at the end of this
+module make them when the sender delivers them. Every other message is rendered at once.
 """
 
-from typing import cast
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -16,11 +25,19 @@ from eventreg.core.db import utcnow
 from eventreg.core.extensions import db
 from eventreg.core.links import public_url, webcal_url
 from eventreg.invites.events import conference_event
-from eventreg.invites.messages import Person, conference_facts, send, send_session
+from eventreg.invites.messages import (
+    Person,
+    conference_facts,
+    send,
+    send_session,
+    send_stamped,
+    stamp_conference_invite,
+)
 from eventreg.mail import builder
 from eventreg.mail.builder import N_
 from eventreg.mail.compose import Recipient
 from eventreg.mail.models import OutboxMessage
+from eventreg.mail.outbox import CannotCompose, composer, record_deferred
 from eventreg.registration.checkin import checkin_code, checkin_png
 from eventreg.registration.models import Registration, SessionSignup
 from eventreg.registration.tokens import feed_token_for
@@ -49,75 +66,69 @@ def checkin_pass(registration: Registration) -> dict[str, object]:
     }
 
 
-def registration_received(
-    registration: Registration, manage_token: str, position: int | None = None
+RECEIVED = "registration_confirmed"
+WAITING = "registration_waiting"
+AGAIN = "registration_again"
+LINK = "management_link"
+
+
+def _record(
+    registration: Registration, kind: str, subject: str, content: dict[str, Any], secret: str
 ) -> None:
-    """A new registration: a seat (with the invite) or ``position`` on the waiting list."""
+    if not registration.email:
+        return
+    record_deferred(
+        kind=kind,
+        recipient=registration.email,
+        subject=subject,
+        content=content,
+        secret=secret,
+        conference_id=registration.conference_id,
+        registration_id=registration.id,
+    )
+
+
+def registration_received(
+    registration: Registration,
+    manage_token: str,
+    position: int | None = None,
+    *,
+    new: bool = False,
+) -> None:
+    """A new registration: a seat (with the invite) or ``position`` on the waiting list.
+    ``new``: the row was inserted in this transaction (no calendar copy can exist)."""
     conference = registration.conference
-    person = attendee(registration)
-    manage_url = public_url("registration.manage", slug=conference.slug, token=manage_token)
-    with force_locale(person.locale):
-        event = conference_event(conference, stamp=utcnow())
+    stamp = utcnow()
+    content: dict[str, Any] = {"position": position, "stamp": stamp.isoformat()}
+    with force_locale(registration.locale or "en"):
         if registration.status == "confirmed":
-            send(
-                person,
-                conference,
-                kind="registration_confirmed",
-                template="registration_confirmed",
-                subject=_("Your seat at %(title)s is confirmed", title=conference.title),
-                invite=("REQUEST", event),
-                event=conference_facts(conference, event),
-                manage_url=manage_url,
-                **agenda_links(registration),
-                **checkin_pass(registration),
+            kind = RECEIVED
+            subject = _("Your seat at %(title)s is confirmed", title=conference.title)
+            content["sequence"] = stamp_conference_invite(
+                attendee(registration), conference, "REQUEST", kind, stamp, first_copy=new
             )
         else:
-            # No invite while waiting: the calendar gets the conference with the seat.
-            send(
-                person,
-                conference,
-                kind="registration_waiting",
-                template="registration_waiting",
-                subject=_("You are on the waiting list for %(title)s", title=conference.title),
-                event=conference_facts(conference, event),
-                manage_url=manage_url,
-                position=position,
-            )
+            kind = WAITING
+            subject = _("You are on the waiting list for %(title)s", title=conference.title)
+    _record(registration, kind, subject, content, manage_token)
 
 
 def management_link_resent(registration: Registration, manage_token: str) -> None:
-    conference = registration.conference
-    person = attendee(registration)
-    manage_url = public_url("registration.manage", slug=conference.slug, token=manage_token)
-    with force_locale(person.locale):
-        send(
-            person,
-            conference,
-            kind="management_link",
-            template="management_link",
-            subject=_("Your registration link for %(title)s", title=conference.title),
-            manage_url=manage_url,
-            status=registration.status,
-        )
+    with force_locale(registration.locale or "en"):
+        subject = _("Your registration link for %(title)s", title=registration.conference.title)
+    _record(registration, LINK, subject, {"status": registration.status}, manage_token)
 
 
 def registered_again(registration: Registration, manage_token: str, position: int | None) -> None:
     """Someone sent the form again with the address of this existing registration: tell the
     holder truly what happened. Nothing changed, the link they hold still works, and the
     message carries the spare link (see ``services.resend_link``) in case theirs is lost."""
-    conference = registration.conference
-    person = attendee(registration)
-    with force_locale(person.locale):
-        send(
-            person,
-            conference,
-            kind="registration_again",
-            template="registration_again",
-            subject=_("Your registration for %(title)s is unchanged", title=conference.title),
-            status=registration.status,
-            position=position,
-            manage_url=public_url("registration.manage", slug=conference.slug, token=manage_token),
+    with force_locale(registration.locale or "en"):
+        subject = _(
+            "Your registration for %(title)s is unchanged", title=registration.conference.title
         )
+    content = {"status": registration.status, "position": position}
+    _record(registration, AGAIN, subject, content, manage_token)
 
 
 def cancel_by_reply(registration: Registration, manage_token: str) -> None:
@@ -268,4 +279,94 @@ def organizer_message(registration: Registration, subject: str, body: str) -> Ou
             reply_to=Recipient(conference.organizer_name, conference.organizer_email),
             conference_id=conference.id,
             registration_id=registration.id,
+        )
+
+
+# --- composed at delivery ----------------------------------------------------------------
+
+
+def _addressee(row: OutboxMessage, secret: str | None) -> tuple[Registration, Person, str]:
+    """The registration a deferred row is about, the person at the recorded address, and
+    the management URL the row's secret opens."""
+    registration = (
+        db.session.get(Registration, row.registration_id) if row.registration_id else None
+    )
+    if registration is None:
+        raise CannotCompose("the registration it is about no longer exists")
+    if not registration.email:
+        raise CannotCompose("the registration's data has been erased")
+    if not secret:
+        raise CannotCompose("it has no management secret")
+    conference = registration.conference
+    manage_url = public_url("registration.manage", slug=conference.slug, token=secret)
+    return registration, replace(attendee(registration), email=row.recipient), manage_url
+
+
+def _content(row: OutboxMessage) -> dict[str, Any]:
+    return dict(row.content or {})
+
+
+@composer(RECEIVED, WAITING)
+def _compose_received(row: OutboxMessage, secret: str | None) -> None:
+    registration, person, manage_url = _addressee(row, secret)
+    conference = registration.conference
+    content = _content(row)
+    with force_locale(person.locale):
+        event = conference_event(conference, stamp=datetime.fromisoformat(content["stamp"]))
+        if row.kind == RECEIVED:
+            send_stamped(
+                person,
+                conference,
+                kind=RECEIVED,
+                template="registration_confirmed",
+                subject=row.subject,
+                invite=("REQUEST", replace(event, sequence=int(content["sequence"]))),
+                event=conference_facts(conference, event),
+                manage_url=manage_url,
+                **agenda_links(registration),
+                **checkin_pass(registration),
+            )
+        else:
+            # No invite while waiting: the calendar gets the conference with the seat.
+            send(
+                person,
+                conference,
+                kind=WAITING,
+                template="registration_waiting",
+                subject=row.subject,
+                event=conference_facts(conference, event),
+                manage_url=manage_url,
+                position=content.get("position"),
+            )
+
+
+@composer(LINK)
+def _compose_link(row: OutboxMessage, secret: str | None) -> None:
+    registration, person, manage_url = _addressee(row, secret)
+    with force_locale(person.locale):
+        send(
+            person,
+            registration.conference,
+            kind=LINK,
+            template="management_link",
+            subject=row.subject,
+            manage_url=manage_url,
+            status=_content(row).get("status"),
+        )
+
+
+@composer(AGAIN)
+def _compose_again(row: OutboxMessage, secret: str | None) -> None:
+    registration, person, manage_url = _addressee(row, secret)
+    content = _content(row)
+    with force_locale(person.locale):
+        send(
+            person,
+            registration.conference,
+            kind=AGAIN,
+            template="registration_again",
+            subject=row.subject,
+            status=content.get("status"),
+            position=content.get("position"),
+            manage_url=manage_url,
         )

@@ -52,8 +52,9 @@ INVENTORY: tuple[Place, ...] = (
         "session_signup", "the sessions in the agenda, and waiting places", "deleted (seats freed)"
     ),
     Place(
-        "outbox_message.recipient, subject, raw, last_error",
-        "every message to the attendee: address, name, links, the agenda",
+        "outbox_message.recipient, subject, raw, content, sealed, last_error",
+        "every message to the attendee: address, name, links, the agenda; a message not "
+        "composed yet: what it will say and its link's secret, sealed",
         "undelivered: deleted; delivered: emptied, the row kept as a record that mail went",
     ),
     Place(
@@ -155,7 +156,7 @@ def forget_messages(registration_id: int) -> list[MessageFile]:
     db.session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.registration_id == registration_id)
-        .values(recipient="", subject="", raw=b"", last_error="")
+        .values(recipient="", subject="", raw=b"", content=sa.null(), sealed=None, last_error="")
     )
     return files
 

@@ -1,5 +1,8 @@
 """The organizers' own questions on the registration form."""
 
+import threading
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -8,7 +11,7 @@ from flask_babel import gettext as _
 from eventreg.accounts.models import User
 from eventreg.conferences.models import Conference
 from eventreg.conferences.services import check_lengths, delete_audited, save_audited, strip_fields
-from eventreg.core.db import write_transaction
+from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.registration.models import QUESTION_KINDS, Answer, Question
@@ -16,6 +19,72 @@ from eventreg.registration.models import QUESTION_KINDS, Answer, Question
 QUESTION_FIELDS = ("label", "help_text", "kind", "required", "choices", "position")
 CHOICE_KINDS = ("single_choice", "multiple_choice")
 MAX_CHOICE_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class QuestionDefinition:
+    """A question as the form asks it and the services check answers against: plain
+    values, hashable, so a form built from them can be kept and used again."""
+
+    id: int
+    label: str
+    help_text: str
+    kind: str
+    required: bool
+    choices: tuple[str, ...]
+
+
+# Definitions by (conference id, the conference's updated_at), per process. Every change of
+# a conference's questions moves its updated_at in the same transaction (see
+# :func:`_questions_changed`), so a request that read the conference row knows whether the
+# definitions it has are current, without asking the database for them.
+MAX_CACHED_CONFERENCES = 256
+_cache: dict[tuple[int, datetime], tuple[QuestionDefinition, ...]] = {}
+_cache_lock = threading.Lock()
+
+
+def definitions(conference: Conference) -> tuple[QuestionDefinition, ...]:
+    """The conference's questions in the form's order: read once per version of the
+    conference (no query while it stays as it is)."""
+    key = (conference.id, conference.updated_at)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    rows = db.session.execute(
+        sa.select(
+            Question.id,
+            Question.label,
+            Question.help_text,
+            Question.kind,
+            Question.required,
+            Question.choices,
+        )
+        .filter_by(conference_id=conference.id)
+        .order_by(Question.position, Question.id)
+    )
+    found = tuple(
+        QuestionDefinition(
+            id=row.id,
+            label=row.label,
+            help_text=row.help_text or "",
+            kind=row.kind,
+            required=bool(row.required),
+            choices=tuple(row.choices or ()),
+        )
+        for row in rows
+    )
+    with _cache_lock:
+        if len(_cache) >= MAX_CACHED_CONFERENCES:
+            _cache.clear()
+        _cache[key] = found
+    return found
+
+
+def _questions_changed(conference: Conference) -> None:
+    """Called in the transaction of every change of the questions: readers of the new
+    ``updated_at`` read the questions again. (``updated_at`` reaches no public feed, so
+    this revises none.)"""
+    conference.updated_at = utcnow()
 
 
 def save_question(
@@ -46,9 +115,11 @@ def save_question(
     values["position"] = values.get("position") or 0
     if errors:
         raise Invalid(errors)
-    return save_audited(
-        actor, conference, Question, question, values, QUESTION_FIELDS, values["label"]
-    )
+    with write_transaction():
+        _questions_changed(conference)
+        return save_audited(
+            actor, conference, Question, question, values, QUESTION_FIELDS, values["label"]
+        )
 
 
 def delete_question(actor: User, conference: Conference, question: Question) -> None:
@@ -64,4 +135,5 @@ def delete_question(actor: User, conference: Conference, question: Question) -> 
                     label=question.label,
                 )
             )
+        _questions_changed(conference)
         delete_audited(actor, conference, question, QUESTION_FIELDS, question.label)

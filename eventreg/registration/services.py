@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from eventreg.conferences.models import Conference, Talk
+from eventreg.conferences.revisions import revised_in_transaction
 from eventreg.conferences.rules import check_capacity
 from eventreg.core import audit
 from eventreg.core.db import utcnow, write_transaction
@@ -37,10 +38,9 @@ from eventreg.core.tokens import derived_token, hash_token, new_token
 from eventreg.invites import events as calendar_events
 from eventreg.invites.ical import CalendarEvent
 from eventreg.mail.models import OutboxMessage
-from eventreg.registration import notifications, personal_data, reminders
+from eventreg.registration import notifications, personal_data, questions, reminders
 from eventreg.registration.models import (
     Answer,
-    Question,
     Registration,
     SessionSignup,
     email_key,
@@ -205,27 +205,49 @@ def register(
     ``ALREADY_REGISTERED``). Callers must answer exactly as for a new registration, so
     nobody learns who registered. A cancelled registration that registers again is brought
     back as a new arrival. Raises ``RegistrationClosed``.
+
+    Everything that does not depend on the seats is done before the conference's lock is
+    taken: the answers checked, the secret made. The lock covers the count, the rows, the
+    mail recorded (composed later, by the sender) and the commit. The address is taken to
+    be new; when the unique constraint says otherwise, the transaction is undone and the
+    registration found is dealt with in a second one.
     """
-    with conference_write(conference.id) as conference:
+    conference_id = conference.id
+    answers = _known_answers(conference, data.answers)
+    token = new_token()
+    try:
+        # Most addresses are new: tried as one, the database's unique address says if not.
+        return _register_locked(actor, conference_id, data, answers, token, None)
+    except IntegrityError:
+        pass  # the address is registered (or was, and cancelled): it is found now
+    existing = _registration_by_email(conference_id, data.email)
+    if existing is None:
+        # Not the address: a question was deleted while the form was being filled in.
+        raise Conflict.about(_("The form has changed meanwhile: please send it again."))
+    return _register_locked(actor, conference_id, data, answers, token, existing)
+
+
+def _register_locked(
+    actor: audit.Actor,
+    conference_id: int,
+    data: RegistrationData,
+    answers: dict[int, object],
+    token: str,
+    existing: Registration | None,
+) -> tuple[Registration, str | None, Outcome]:
+    with conference_write(conference_id) as conference:
         state = conference.registration_state(utcnow())
         if state != "open":
             raise RegistrationClosed(state)
-        answers = _known_answers(conference.id, data.answers)
-        existing = _registration_by_email(conference.id, data.email)
-        if existing is not None and existing.status != "cancelled":
-            return _registered_again(actor, existing)
+        if existing is not None:
+            # As it is now: it may have been cancelled, brought back or erased meanwhile.
+            existing = _reload(existing)
+            if existing.email_key != email_key(data.email):
+                existing = None  # erased: the address is free
+            elif existing.status != "cancelled":
+                return _registered_again(actor, existing)
         registration = existing or Registration(conference_id=conference.id)
-        admitted = _admit(actor, conference, registration, data, answers)
-        if admitted is not None:
-            return admitted
-        # The last line of defence, should a same-address row ever slip past the check: the
-        # conference lock keeps other registering writers out (on PostgreSQL even those
-        # that skip it, whose insert takes a key-share lock on the conference row). A
-        # violation of the unique constraint must still become "already registered".
-        existing = _registration_by_email(conference.id, data.email)
-        if existing is None:
-            raise RuntimeError("a registration was refused by the database, yet none exists")
-        return _registered_again(actor, existing)
+        return _admit(actor, conference, registration, data, answers, token)
 
 
 def _registered_again(
@@ -258,9 +280,10 @@ def _admit(
     registration: Registration,
     data: RegistrationData,
     answers: dict[int, object],
-) -> tuple[Registration, str, Outcome] | None:
-    """Give the registration a seat or a waiting place; None when the database refused a
-    new row as a second registration of the address (nothing of it is then written)."""
+    token: str,
+) -> tuple[Registration, str, Outcome]:
+    """Give the registration a seat or a waiting place. Raises ``IntegrityError`` when the
+    database refuses a new row as a second registration of the address."""
     now = utcnow()
     counts = seat_counts(conference.id)
     promoted = _promote(conference, counts)  # nobody may wait while a seat is free
@@ -277,18 +300,22 @@ def _admit(
     registration.queued_at = now
     registration.confirmed_at = now if seat_free else None
     registration.cancelled_at = None
-    token = new_token()
     registration.token_hash = hash_token(token)
     registration.spare_token_hash = None
     _set_answers(registration, answers)
-    try:
-        with db.session.begin_nested():
-            db.session.add(registration)
-            db.session.flush()
-    except IntegrityError:
-        return None
-    notifications.registration_received(registration, token, waiting_position(registration))
-    reminders.record_for_registration(registration)
+    db.session.add(registration)
+    db.session.flush()
+    if before is None:
+        # No agenda feed was ever served for a row this new: nothing to revise for what
+        # follows (its invite's calendar copy), so no UPDATE right after the INSERT.
+        revised_in_transaction(db.session(), "agenda").add(registration.id)
+    # Queued now, under the lock: behind everyone counted as waiting.
+    position = None if seat_free else counts["waiting"] + 1
+    notifications.registration_received(registration, token, position, new=before is None)
+    # A registration arriving (or coming back: cancelling emptied its agenda) holds no
+    # session yet, so only the conference's own reminders can be due.
+    if seat_free and conference.conference_reminder_minutes:
+        reminders.record_for_registration(registration)
     audit.log(
         actor,
         "registration.created",
@@ -792,7 +819,7 @@ def update_details(actor: audit.Actor, registration: Registration, data: Details
         registration.full_name = data.full_name
         registration.affiliation = data.affiliation
         registration.country = data.country
-        _set_answers(registration, _known_answers(registration.conference_id, data.answers))
+        _set_answers(registration, _known_answers(registration.conference, data.answers))
         db.session.flush()
         after = {name: getattr(registration, name) for name in DETAIL_FIELDS}
         after["answers"] = _answer_values(registration)
@@ -816,11 +843,11 @@ def _answer_values(registration: Registration) -> dict[int, object]:
     return {answer.question_id: answer.value for answer in registration.answers}
 
 
-def _known_answers(conference_id: int, answers: Mapping[int, object]) -> dict[int, object]:
+def _known_answers(conference: Conference, answers: Mapping[int, object]) -> dict[int, object]:
     """The answers to questions this conference asks; anything else is dropped."""
     if not answers:
         return {}
-    asked = set(db.session.scalars(sa.select(Question.id).filter_by(conference_id=conference_id)))
+    asked = {question.id for question in questions.definitions(conference)}
     return {question_id: value for question_id, value in answers.items() if question_id in asked}
 
 

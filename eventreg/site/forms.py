@@ -1,13 +1,18 @@
 """The registration form, the details form and the resend form.
 
-The conference's own questions are added as fields per request. Text is Unicode-clean:
+The conference's own questions become fields of a form class made once per set of
+questions (and consent text) and kept: a request only fills an instance in. Text is Unicode-clean:
 any script is welcome (Chinese, accented Italian), text is stored NFC-normalised, and what
 no honest form sends is refused with a message: control characters, line breaks in
 single-line fields, direction overrides (all three refused by every form, see
 ``eventreg.core.forms``) and over-long values.
 """
 
+import threading
 import unicodedata
+from collections.abc import Sequence
+from functools import cache
+from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale
@@ -27,7 +32,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from eventreg.conferences.models import Conference
 from eventreg.core.forms import Form
-from eventreg.registration.models import Question, Registration
+from eventreg.registration.models import Registration
+from eventreg.registration.questions import QuestionDefinition
 from eventreg.registration.services import Details, RegistrationData
 from eventreg.site.countries import countries
 
@@ -69,9 +75,16 @@ class NormalisedEmail:
 
 
 def country_choices() -> list[SelectChoice]:
-    return [SelectChoice("", _l("Prefer not to say"))] + [
-        SelectChoice(code, name) for code, name in countries(str(get_locale()))
-    ]
+    return list(_country_choices(str(get_locale())))
+
+
+@cache
+def _country_choices(locale: str) -> tuple[SelectChoice, ...]:
+    # Made once per language: a form is filled in (and checked) with them at every request.
+    return (
+        SelectChoice("", _l("Prefer not to say")),
+        *(SelectChoice(code, name) for code, name in countries(locale)),
+    )
 
 
 def country_name(code: str) -> str:
@@ -99,8 +112,25 @@ def _affiliation_field() -> StringField:
     )
 
 
+class CountryField(SelectField):
+    """The country list, with the choice checked against a set of the codes: the ~250
+    choices are shown on the page, not walked again at every submission."""
+
+    def pre_validate(self, form: object) -> None:
+        if self.process_errors:
+            return
+        if self.data not in _country_codes(str(get_locale())):
+            raise ValidationError(self.invalid_choice_message)
+
+
+@cache
+def _country_codes(locale: str) -> frozenset[str]:
+    # Per language: the lists of the languages' data may differ by a territory or two.
+    return frozenset(["", *(code for code, _ in countries(locale))])
+
+
 def _country_field() -> SelectField:
-    return SelectField(
+    return CountryField(
         _l("Country"),
         choices=country_choices,
         default="",
@@ -123,7 +153,7 @@ def _email_field() -> StringField:
     )
 
 
-def question_field(question: Question) -> Field:
+def question_field(question: QuestionDefinition) -> Field:
     """The form field for one of the organizer's questions."""
     label = question.label
     description = question.help_text or ""
@@ -190,7 +220,7 @@ def question_field(question: Question) -> Field:
 class _AnswersMixin:
     """Reads the question fields back as the answers the services store."""
 
-    questions: list[Question] = []
+    questions: Sequence[QuestionDefinition] = ()
 
     def question_fields(self) -> list[Field]:
         return [self[question_field_name(question)] for question in self.questions]
@@ -206,7 +236,7 @@ class _AnswersMixin:
         return answers
 
 
-def question_field_name(question: Question) -> str:
+def question_field_name(question: QuestionDefinition) -> str:
     return f"question_{question.id}"
 
 
@@ -258,28 +288,55 @@ def consent_text_for(conference: Conference) -> str:
     )
 
 
-def registration_form(conference: Conference, questions: list[Question]) -> RegistrationForm:
+# Form classes by what they are made of. A few per conference and language at most; the
+# bound keeps a long-running process with many past versions of forms from growing.
+MAX_FORM_CLASSES = 256
+_form_classes: dict[tuple[object, ...], type] = {}
+_form_classes_lock = threading.Lock()
+
+_F = TypeVar("_F", bound=Form)
+
+
+def _form_class(base: type[_F], questions: Sequence[QuestionDefinition], **extra: str) -> type[_F]:
+    """``base`` with a field per question (and ``extra`` attributes), made once and kept;
+    WTForms then compiles its fields once too. Changed questions make another key."""
+    key = (base, tuple(questions), tuple(sorted(extra.items(), key=lambda item: item[0])))
+    form_class: type[_F] | None = _form_classes.get(key)
+    if form_class is None:
+        attributes: dict[str, object] = {
+            question_field_name(q): question_field(q) for q in questions
+        }
+        attributes["questions"] = tuple(questions)
+        if "consent_text" in extra:
+            attributes["consent"] = BooleanField(
+                extra["consent_text"],
+                validators=[
+                    DataRequired(message=_l("Please agree to the privacy notice to register."))
+                ],
+            )
+        attributes.update(extra)
+        form_class = type(f"Conference{base.__name__}", (base,), attributes)
+        with _form_classes_lock:
+            if len(_form_classes) >= MAX_FORM_CLASSES:
+                _form_classes.clear()
+            _form_classes[key] = form_class
+    return form_class
+
+
+def registration_form(
+    conference: Conference, questions: Sequence[QuestionDefinition]
+) -> RegistrationForm:
     """A registration form with the conference's questions and its consent checkbox."""
-    consent_text = consent_text_for(conference)
-    attributes = {question_field_name(q): question_field(q) for q in questions}
-    attributes["consent"] = BooleanField(
-        consent_text,
-        validators=[DataRequired(message=_l("Please agree to the privacy notice to register."))],
-    )
-    attributes["questions"] = list(questions)
-    attributes["consent_text"] = consent_text
-    form_class = type("ConferenceRegistrationForm", (RegistrationForm,), attributes)
+    form_class = _form_class(RegistrationForm, questions, consent_text=consent_text_for(conference))
     return form_class()
 
 
 def details_form(
-    registration: Registration, questions: list[Question], *, prefill: bool
+    registration: Registration, questions: Sequence[QuestionDefinition], *, prefill: bool
 ) -> DetailsForm:
     """The edit form; ``prefill`` fills it with what the attendee gave before (for a GET;
     a submitted form must be judged on what was sent, not topped up with stored values)."""
-    attributes = {question_field_name(q): question_field(q) for q in questions}
-    attributes["questions"] = list(questions)
-    form_class = type("ConferenceDetailsForm", (DetailsForm,), attributes)
+    form_class = _form_class(DetailsForm, questions)
     if not prefill:
         return form_class()
     current = {answer.question_id: answer.value for answer in registration.answers}

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser
 
 from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
+from eventreg.mail.outbox import compose_deferred
 from eventreg.registration import notifications
 from tests.e2e.conftest import AXE_FOLDER, assert_accessible
 from tests.factories import make_conference
@@ -33,6 +34,7 @@ def confirmation(app) -> EmailMessage:
     registration = make_registration(conference, full_name="Giulia Rossi-Bianchi")
     notifications.registration_received(registration, "a-long-private-management-secret")
     db.session.commit()
+    compose_deferred()  # as the sender does before sending
     raw = db.session.scalars(sa.select(OutboxMessage.raw)).one()
     return message_from_bytes(raw, policy=policy.default)
 

@@ -107,11 +107,13 @@ def test_a_permanent_refusal_fails_at_once(app, smtp_server):
 
 def test_every_attempt_carries_the_message_id_fixed_when_it_was_recorded(app, smtp_server):
     (message_id,) = register_people(1)
-    (row,) = rows()
-    recorded = row.raw
     smtp_server.refuse("421 4.7.0 Busy")
     deliver_due()
     smtp_server.refuse(None)
+    # Composed for its first attempt and stored: every later attempt sends these bytes.
+    (row,) = rows()
+    recorded = row.raw
+    assert recorded and row.message_id == message_id and row.attempts == 1
 
     deliver_due(now=utcnow() + timedelta(hours=1))
 

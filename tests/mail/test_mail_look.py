@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from eventreg.accounts.services import create_user
 from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
+from eventreg.mail.outbox import compose_deferred
 from eventreg.registration import notifications
 from eventreg.registration.checkin import checkin_code, checkin_png
 from tests.factories import make_conference, make_talk
@@ -47,7 +48,9 @@ def shape(part: EmailMessage) -> object:
 
 
 def recorded_messages() -> list[EmailMessage]:
-    """Every message in the outbox, parsed from the bytes that go on the wire."""
+    """Every message in the outbox, parsed from the bytes that go on the wire (those
+    recorded as what to say composed first, as the sender composes them)."""
+    compose_deferred()
     rows = db.session.scalars(sa.select(OutboxMessage.raw).order_by(OutboxMessage.id))
     return [message_from_bytes(raw, policy=policy.default) for raw in rows]
 
@@ -159,6 +162,7 @@ def test_the_invite_next_to_the_image_is_still_read_by_every_parser(smtp_server,
 def test_the_recorded_message_keeps_crlf_line_ends_and_its_content_id(app, conference):
     confirmed(conference)
     db.session.commit()
+    compose_deferred()
 
     raw = db.session.scalars(sa.select(OutboxMessage.raw)).one()
 

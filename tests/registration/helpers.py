@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from eventreg.conferences.models import Conference
 from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
+from eventreg.mail.outbox import compose_deferred
 from eventreg.registration.models import Registration
 from tests.conftest import csrf_token_from
 
@@ -65,13 +66,25 @@ def registration_by_email(address: str) -> Registration | None:
 
 
 def outbox(**filters) -> list[OutboxMessage]:
+    """The outbox's messages, every one composed: those recorded as what to say are
+    composed as the sender would before their first attempt."""
     fresh_reads()
+    compose_deferred()
     return list(
         db.session.scalars(sa.select(OutboxMessage).filter_by(**filters).order_by(OutboxMessage.id))
     )
 
 
+def composed(message: OutboxMessage) -> OutboxMessage:
+    """The row with its message composed (as the sender does before sending it)."""
+    if not message.raw:
+        compose_deferred([message.id])
+        db.session.refresh(message)
+    return message
+
+
 def parse(message: OutboxMessage) -> EmailMessage:
+    message = composed(message)
     return BytesParser(policy=policy.default).parsebytes(message.raw)
 
 
