@@ -118,6 +118,7 @@ BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 bench: install-test
 	$(BIN)/python bench/schedule_pages.py
 	$(BIN)/python bench/ical_feed.py
+	$(BIN)/python bench/frab_export.py
 	$(BIN)/python bench/mail_delivery.py
 	$(BIN)/python bench/registration_rush.py $(BENCH_PG_URL)
 	@# The load test (Locust: browsing, feed polling, registrations at once) drops and creates

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from flask import request
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -41,6 +42,9 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 login_manager = LoginManager()
+# Serialized feed events and whole feed/export bodies, by content key or ETag: Redis when
+# CACHE_REDIS_URL is set (shared by every process), else a SimpleCache per process.
+cache = Cache()
 
 
 def select_locale() -> str:

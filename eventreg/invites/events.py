@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from eventreg.conferences.models import Conference, Room, Speaker, Talk, talk_speaker
+from eventreg.conferences.revisions import deployed_key
 from eventreg.core.extensions import db
 from eventreg.core.links import public_url, url_builder
 from eventreg.core.richtext import first_paragraph, to_plain
@@ -111,6 +113,22 @@ class Wording:
         self.organizer_name = conference.organizer_name or conference.title
         self.uid_domain = current_app.config["ICAL_UID_DOMAIN"]
         self._days: dict[date, str] = {}
+        # Everything besides a session's own facts that its event is made of: a cached
+        # event is reused only while all of it is the same.
+        self.key = (
+            str(get_locale()),
+            deployed_key(),
+            conference.uuid,
+            conference.slug,
+            conference.title,
+            conference.venue,
+            conference.address,
+            conference.organizer_name,
+            conference.organizer_email,
+            conference.timezone,
+            current_app.config["BASE_URL"],
+            self.uid_domain,
+        )
 
     def day(self, day: date) -> str:
         if day not in self._days:
@@ -301,15 +319,19 @@ def _load_facts(
     return facts
 
 
+def schedule_facts(conference: Conference) -> list[SessionFacts]:
+    """Every scheduled session, cancelled ones included (their events say CANCELLED)."""
+    return _load_facts(conference, sa.true())
+
+
+def talk_facts(conference: Conference, talk_id: int) -> list[SessionFacts]:
+    return _load_facts(conference, Talk.id == talk_id)
+
+
 def schedule_events(conference: Conference) -> list[CalendarEvent]:
     """Every scheduled session, cancelled ones included (marked CANCELLED)."""
     wording = Wording(conference)
-    return [session_event(f, wording) for f in _load_facts(conference, sa.true())]
-
-
-def talk_feed_events(conference: Conference, talk_id: int) -> list[CalendarEvent]:
-    wording = Wording(conference)
-    return [session_event(f, wording) for f in _load_facts(conference, Talk.id == talk_id)]
+    return [session_event(f, wording) for f in schedule_facts(conference)]
 
 
 def agenda_events(

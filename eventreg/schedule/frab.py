@@ -16,6 +16,7 @@ apps that sync already handle it.
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypedDict, cast
@@ -23,10 +24,8 @@ from typing import Any, TypedDict, cast
 import sqlalchemy as sa
 from lxml import etree
 from slugify import slugify
-from sqlalchemy.orm import selectinload
 
-from eventreg.conferences.models import Conference, Speaker, Talk
-from eventreg.core.audit import AuditEntry
+from eventreg.conferences.models import Conference, Speaker, Talk, talk_speaker
 from eventreg.core.extensions import db
 from eventreg.core.links import url_builder
 from eventreg.core.richtext import to_plain
@@ -41,8 +40,6 @@ ZONE_NAME_PATTERN = re.compile(r"^([A-Z][a-z]+/[A-Z][a-z]+)|UTC$")
 # Local time at which one conference day ends and the next begins (frab's "day change"):
 # late-night sessions stay on the evening's day.
 DAY_CHANGE = time(4, 0)
-# The audit log's object types whose changes (deletions included) change the export.
-PROGRAMME_OBJECTS = ("conference", "talk", "room", "track", "speaker")
 
 
 @dataclass
@@ -107,7 +104,7 @@ class FrabSchedule:
     tracks: list["FrabTrack"]
     rooms: list[FrabRoom]
     days: list[FrabDay]
-    last_changed: datetime  # UTC
+    last_changed: datetime  # UTC: when the conference's feed_revision last moved
     # eventreg keeps no conference logo yet; both formats leave it out until one is known.
     logo: str | None = None
 
@@ -132,33 +129,11 @@ def format_duration(length: timedelta) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def last_changed(conference: Conference) -> datetime:
-    """When the conference's programme last changed (UTC), read without writing anything.
-
-    Row timestamps miss deletions and a speaker taken off a session, so the audit entries of
-    programme objects count too: every change is made by a service that writes one.
-    """
-    candidates = [
-        conference.updated_at,
-        db.session.scalar(
-            sa.select(sa.func.max(Talk.updated_at)).where(Talk.conference_id == conference.id)
-        ),
-        db.session.scalar(
-            sa.select(sa.func.max(Speaker.updated_at)).where(Speaker.conference_id == conference.id)
-        ),
-        db.session.scalar(
-            sa.select(sa.func.max(AuditEntry.created_at)).where(
-                AuditEntry.conference_id == conference.id,
-                AuditEntry.object_type.in_(PROGRAMME_OBJECTS),
-            )
-        ),
-    ]
-    return max(filter(None, candidates))
-
-
-def schedule_version(changed: datetime) -> str:
-    """Changes whenever something in the export changes, so apps know to refresh."""
-    return changed.strftime("%Y-%m-%dT%H:%M:%SZ")
+def schedule_version(conference: Conference) -> str:
+    """Changes whenever something in the export changes, so apps know to refresh: the
+    moment of the last change and the conference's ``feed_revision`` (two changes within
+    one second still differ)."""
+    return f"{conference.updated_at:%Y-%m-%dT%H:%M:%SZ} r{conference.feed_revision}"
 
 
 def conference_day(start: datetime) -> date:
@@ -172,16 +147,29 @@ def build_schedule(conference: Conference) -> FrabSchedule:
     tz = conference.tz
     acronym = acronym_for(conference.slug)
     link = url_builder()  # absolute links from BASE_URL, never from the request's host
-    talks = db.session.scalars(
-        sa.select(Talk)
+    # Plain rows, not ORM objects: an export has thousands of sessions and needs a few
+    # columns of each (loading them as objects cost most of the export's time).
+    talks = db.session.execute(
+        sa.select(
+            Talk.id,
+            Talk.uuid,
+            Talk.title,
+            Talk.kind,
+            Talk.start_at,
+            Talk.end_at,
+            Talk.room_id,
+            Talk.track_id,
+            Talk.abstract,
+        )
         .where(
             Talk.conference_id == conference.id,
             Talk.start_at.is_not(None),
             Talk.status != "cancelled",
         )
-        .options(selectinload(Talk.speakers), selectinload(Talk.room), selectinload(Talk.track))
         .order_by(Talk.start_at, Talk.id)
     ).all()
+    persons = _persons_by_talk(conference, link)
+    track_names = {track.id: track.name for track in conference.tracks}
 
     rooms: dict[int | None, FrabRoom] = {
         room.id: FrabRoom(room.name, room_guid(conference, room.id), room.description, room.seats)
@@ -191,37 +179,28 @@ def build_schedule(conference: Conference) -> FrabSchedule:
     venue = FrabRoom(conference.venue or conference.title, room_guid(conference, None), "", None)
     venue_used = False
     events_by_day: dict[date, list[tuple[FrabRoom, FrabEvent]]] = {}
-    for talk in talks:
-        room = rooms.get(talk.room_id, venue)
+    for talk_id, guid, title, kind, start_at, end_at, room_id, track_id, abstract in talks:
+        room = rooms.get(room_id, venue)
         venue_used = venue_used or room is venue
         # Scheduled sessions only: both times are set.
-        start_at, end_at = cast(datetime, talk.start_at), cast(datetime, talk.end_at)
+        start_at, end_at = cast(datetime, start_at), cast(datetime, end_at)
         start = start_at.astimezone(tz)
         event = FrabEvent(
-            id=talk.id,
-            guid=talk.uuid,
-            title=talk.title,
-            kind=talk.kind,
+            id=talk_id,
+            guid=guid,
+            title=title,
+            kind=kind,
             start=start,
             end=end_at.astimezone(tz),
             duration=end_at - start_at,  # both UTC: the real elapsed time
             room=room.name,
-            track=talk.track.name if talk.track else None,
+            track=track_names.get(track_id) if track_id else None,
             # Plain text: apps (and pretalx's own export, which passes the Markdown source
             # through) show these fields as text, where Markdown syntax would be noise.
-            abstract=to_plain(talk.abstract),
-            slug=f"{acronym}-{talk.id}-{slugify(talk.title, max_length=60) or 'session'}",
-            url=link("schedule.talk", slug=conference.slug, talk_id=talk.id),
-            persons=[
-                {
-                    "id": speaker.id,
-                    "guid": speaker.uuid,
-                    "name": speaker.name,
-                    "biography": to_plain(speaker.bio),
-                    "url": link("schedule.speaker", slug=conference.slug, speaker_id=speaker.id),
-                }
-                for speaker in talk.speakers
-            ],
+            abstract=to_plain(abstract),
+            slug=f"{acronym}-{talk_id}-{slugify(title, max_length=60) or 'session'}",
+            url=link("schedule.talk", slug=conference.slug, talk_id=talk_id),
+            persons=persons.get(talk_id, []),
         )
         events_by_day.setdefault(conference_day(start), []).append((room, event))
 
@@ -246,9 +225,8 @@ def build_schedule(conference: Conference) -> FrabSchedule:
                 rooms=list(day_rooms.values()),
             )
         )
-    changed = last_changed(conference)
     return FrabSchedule(
-        version=schedule_version(changed),
+        version=schedule_version(conference),
         url=link("frab.schedule_xml_view", slug=conference.slug),
         base_url=link("schedule.schedule", slug=conference.slug),
         title=conference.title,
@@ -259,8 +237,35 @@ def build_schedule(conference: Conference) -> FrabSchedule:
         tracks=[{"name": track.name, "color": track.color} for track in conference.tracks],
         rooms=all_rooms,
         days=days,
-        last_changed=changed,
+        last_changed=conference.updated_at,
     )
+
+
+def _persons_by_talk(
+    conference: Conference, link: Callable[..., str]
+) -> dict[int, list[FrabPerson]]:
+    """Each session's speakers (by name, as the programme lists them), each speaker's
+    entry made once however many sessions they speak in."""
+    made: dict[int, FrabPerson] = {}
+    by_talk: dict[int, list[FrabPerson]] = {}
+    rows = db.session.execute(
+        sa.select(talk_speaker.c.talk_id, Speaker.id, Speaker.uuid, Speaker.name, Speaker.bio)
+        .join(Speaker, Speaker.id == talk_speaker.c.speaker_id)
+        .where(Speaker.conference_id == conference.id)
+        .order_by(Speaker.name, Speaker.id)
+    )
+    for talk_id, speaker_id, guid, name, bio in rows:
+        person = made.get(speaker_id)
+        if person is None:
+            person = made[speaker_id] = {
+                "id": speaker_id,
+                "guid": guid,
+                "name": name,
+                "biography": to_plain(bio),
+                "url": link("schedule.speaker", slug=conference.slug, speaker_id=speaker_id),
+            }
+        by_talk.setdefault(talk_id, []).append(person)
+    return by_talk
 
 
 def _dates_between(first: date, last: date) -> list[date]:

@@ -5,6 +5,7 @@ from flask import Blueprint, make_response, render_template
 from sqlalchemy.orm import selectinload
 
 from eventreg.conferences.models import Conference, Speaker, Talk, talk_speaker
+from eventreg.conferences.revisions import conditional_page
 from eventreg.conferences.services import get_published_or_404
 from eventreg.core.db import utcnow
 from eventreg.core.extensions import db
@@ -71,8 +72,13 @@ def conference_context(conference: Conference) -> dict:
 
 @bp.get("/c/<slug>/")
 def conference(slug: str):
-    conference = get_published_or_404(slug, Conference.tracks)
-    return render_template("conferences/conference.html", **conference_context(conference))
+    # Validated from the conference row alone: the tracks and the rest load only when the
+    # page is sent.
+    conference = get_published_or_404(slug)
+    return conditional_page(
+        conference,
+        lambda: render_template("conferences/conference.html", **conference_context(conference)),
+    )
 
 
 @bp.get("/c/<slug>/tracks.css")

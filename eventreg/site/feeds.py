@@ -10,13 +10,19 @@ from flask import Blueprint, abort
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from eventreg.conferences.models import Talk
+from eventreg.conferences.models import Conference, Talk
 from eventreg.conferences.services import get_published_or_404
 from eventreg.core.extensions import db
 from eventreg.core.links import public_url, webcal_url
 from eventreg.invites import events as calendar_events
-from eventreg.invites import sequences
-from eventreg.invites.feeds import feed_response, newest_change
+from eventreg.invites import ical, sequences
+from eventreg.invites.feeds import (
+    feed_etag,
+    feed_response,
+    public_etag,
+    refresh_interval,
+    serialized_sessions,
+)
 from eventreg.invites.ical import CalendarEvent
 from eventreg.registration import services as registration_services
 from eventreg.registration.models import Registration
@@ -41,35 +47,64 @@ def agenda_feed_url(registration: Registration) -> str:
 @bp.get("/c/<slug>/schedule.ics")
 def schedule_feed(slug: str):
     conference = get_published_or_404(slug)
-    # RFC 5545 wants at least one component: before the programme is out, the conference.
-    events = calendar_events.schedule_events(conference) or [
-        calendar_events.conference_event(conference)
-    ]
+
+    def body() -> bytes:
+        # RFC 5545 wants at least one component: before the programme is out, the conference.
+        facts = calendar_events.schedule_facts(conference)
+        if facts:
+            chunks = serialized_sessions(conference, facts)
+        else:
+            chunks = [ical.feed_event(calendar_events.conference_event(conference))]
+        return ical.feed(
+            chunks,
+            name=conference.title,
+            description=_("The programme of %(title)s", title=conference.title),
+            uid=calendar_events.uid_for(f"{conference.uuid}-schedule"),
+            refresh=refresh_interval(),
+        )
+
     return feed_response(
-        events,
-        name=conference.title,
-        description=_("The programme of %(title)s", title=conference.title),
-        uid=calendar_events.uid_for(f"{conference.uuid}-schedule"),
+        public_etag("schedule", conference),
+        conference.updated_at,
+        body,
         filename=f"{conference.slug}.ics",
         private=False,
-        changed=(newest_change(conference.id),),
     )
 
 
 @bp.get("/c/<slug>/sessions/<id:talk_id>.ics")
 def session_feed(slug: str, talk_id: int):
-    conference = get_published_or_404(slug)
-    talk = db.session.scalar(sa.select(Talk).filter_by(id=talk_id, conference_id=conference.id))
-    if talk is None or talk.start_at is None:
+    # The conference and whether the session has a time, in one query.
+    found = db.session.execute(
+        sa.select(Conference, Talk.uuid, Talk.title)
+        .join(Talk, Talk.conference_id == Conference.id)
+        .where(
+            Conference.slug == slug,
+            Conference.published.is_(True),
+            Talk.id == talk_id,
+            Talk.start_at.is_not(None),
+        )
+    ).one_or_none()
+    if found is None:
         abort(404)
+    conference, talk_uuid, talk_title = found
+
+    def body() -> bytes:
+        facts = calendar_events.talk_facts(conference, talk_id)
+        return ical.feed(
+            serialized_sessions(conference, facts),
+            name=talk_title,
+            description=conference.title,
+            uid=calendar_events.uid_for(f"{talk_uuid}-feed"),
+            refresh=refresh_interval(),
+        )
+
     return feed_response(
-        calendar_events.talk_feed_events(conference, talk.id),
-        name=talk.title,
-        description=conference.title,
-        uid=calendar_events.uid_for(f"{talk.uuid}-feed"),
-        filename=f"{conference.slug}-session-{talk.id}.ics",
+        public_etag("session", conference, talk_id),
+        conference.updated_at,
+        body,
+        filename=f"{conference.slug}-session-{talk_id}.ics",
         private=False,
-        changed=(newest_change(conference.id),),
     )
 
 
@@ -85,33 +120,59 @@ def agenda_feed(token: str):
     registration_id = registration_id_from_feed_token(token)
     if registration_id is None:
         abort(404)
-    registration = db.session.get(Registration, registration_id)
-    if registration is None:
+    # The registration and its conference (both revisions) in one query.
+    found = db.session.execute(
+        sa.select(Registration, Conference)
+        .join(Conference, Conference.id == Registration.conference_id)
+        .where(Registration.id == registration_id)
+    ).one_or_none()
+    if found is None:
         abort(410)
-    conference = registration.conference
+    registration, conference = found
+    etag = feed_etag(
+        "agenda",
+        registration.id,
+        # A row id may be used again after a deletion: the creation moment tells them apart.
+        registration.created_at,
+        registration.agenda_revision,
+        registration.locale,
+        conference.id,
+        conference.uuid,
+        conference.feed_revision,
+    )
+
+    def body() -> bytes:
+        with force_locale(registration.locale or None):
+            return _agenda_body(registration, conference)
+
+    return feed_response(
+        etag,
+        max(conference.updated_at, registration.updated_at),
+        body,
+        filename="agenda.ics",
+        private=True,
+    )
+
+
+def _agenda_body(registration: Registration, conference: Conference) -> bytes:
     recipient = sequences.registration_recipient(registration.id)
-    with force_locale(registration.locale or None):
-        if registration.status == "cancelled" or registration.erased_at:
-            events = _withdrawn_agenda(registration, recipient)
-        else:
-            events = sequences.as_sent(recipient, registration_services.agenda_events(registration))
-        if not events:
-            # On the waiting list (or holding nothing yet): the conference, tentatively, as
-            # RFC 5545 wants at least one component.
-            event = calendar_events.conference_event(conference)
-            summary = _("Waiting list: %(title)s", title=event.summary)
-            events = [replace(event, tentative=True, summary=summary)]
-        name = _("%(title)s: my agenda", title=conference.title)
-        uid = calendar_events.uid_for(f"agenda-{registration_id}")
-        return feed_response(
-            events,
-            name=name,
-            description="",
-            uid=uid,
-            filename="agenda.ics",
-            private=True,
-            changed=(newest_change(conference.id),),
-        )
+    if registration.status == "cancelled" or registration.erased_at:
+        events = _withdrawn_agenda(registration, recipient)
+    else:
+        events = sequences.as_sent(recipient, registration_services.agenda_events(registration))
+    if not events:
+        # On the waiting list (or holding nothing yet): the conference, tentatively, as
+        # RFC 5545 wants at least one component.
+        event = calendar_events.conference_event(conference)
+        summary = _("Waiting list: %(title)s", title=event.summary)
+        events = [replace(event, tentative=True, summary=summary)]
+    return ical.feed(
+        [ical.feed_event(event) for event in events],
+        name=_("%(title)s: my agenda", title=conference.title),
+        description="",
+        uid=calendar_events.uid_for(f"agenda-{registration.id}"),
+        refresh=refresh_interval(),
+    )
 
 
 def _withdrawn_agenda(registration: Registration, recipient: str) -> list[CalendarEvent]:
