@@ -22,6 +22,12 @@ class Defaults:
     TRUSTED_PROXIES = 0
     # Largest request body accepted (a 413 page beyond): no form or API call needs more.
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Uploaded logos, banners and speaker photos: the largest file taken (its upload routes
+    # alone accept bodies that large), and where the files are kept (None: instance/uploads).
+    # UPLOAD_STORAGE names another store instead, "package.module:factory" (see core/storage).
+    UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    UPLOAD_FOLDER = None
+    UPLOAD_STORAGE = None
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ["en", "zh", "it"]
@@ -68,6 +74,14 @@ class Defaults:
     CELERY_QUEUE = "eventreg-mail"
     CELERY_SWEEP_SECONDS = 60  # the beat schedule's outbox sweep (retries, missed triggers)
     ICAL_REFRESH_MINUTES = 60
+    # Cache of serialized feeds and exports (Flask-Caching). With CACHE_REDIS_URL (e.g.
+    # redis://127.0.0.1:6379/2) every process shares it; without, each keeps its own.
+    # Entries are keyed by content or revision, so they never go stale, only old.
+    CACHE_TYPE = None  # None: "RedisCache" with CACHE_REDIS_URL, else "SimpleCache"
+    CACHE_REDIS_URL = None
+    CACHE_KEY_PREFIX = "eventreg:"
+    CACHE_DEFAULT_TIMEOUT = 24 * 3600  # seconds an entry is kept
+    CACHE_THRESHOLD = 20000  # entries a per-process SimpleCache keeps at most
     # The domain part of every iCalendar UID; never change it once invites have gone out.
     ICAL_UID_DOMAIN = "eventreg"
     # Replies from calendars (Accept / Tentative / Decline): each attendee's invites name

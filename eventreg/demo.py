@@ -9,15 +9,17 @@ refuse: no room or speaker in two sessions at once, no session outside the confe
 """
 
 import hashlib
+import io
 import secrets
 import uuid
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from PIL import Image, ImageDraw
 
 from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track
-from eventreg.core import audit
+from eventreg.core import audit, images, storage
 from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.extensions import db
 from eventreg.core.timeutil import local_instant
@@ -175,6 +177,23 @@ QUESTIONS = [
 # fmt: on
 
 
+DEMO_ACCENT = "#8c2f39"
+
+
+def _demo_logo() -> str:
+    """A logo drawn for the demo, without words: two overlapping rings (the two sides of the
+    exchange) and a bar, on a transparent background; stored as an upload would be."""
+    canvas = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(canvas)
+    draw.ellipse((20, 20, 180, 180), outline=DEMO_ACCENT, width=22)
+    draw.ellipse((120, 20, 280, 180), outline="#0f5c4c", width=22)
+    draw.rounded_rectangle((320, 70, 580, 130), radius=30, fill=DEMO_ACCENT)
+    upload = io.BytesIO()
+    canvas.save(upload, "PNG")
+    processed = images.process(upload.getvalue(), images.LOGO)
+    return storage.store(processed.data, processed.content_type)
+
+
 def _clock(text: str) -> time:
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))
@@ -186,6 +205,7 @@ def load_demo(today: date | None = None) -> Conference | None:
         return None
     today = today or utcnow().date()
     start = today + timedelta(days=60)
+    logo_key = _demo_logo()
     with write_transaction():
         conference = Conference(
             slug=DEMO_SLUG,
@@ -207,6 +227,9 @@ def load_demo(today: date | None = None) -> Conference | None:
             conference_reminder_minutes=[24 * 60],
             session_reminder_minutes=[60],
             invite_alarm_minutes=15,
+            # Its own look: a deep red (7.4:1 under white text) and a logo drawn below.
+            accent_color=DEMO_ACCENT,
+            logo_key=logo_key,
             published=True,
         )
         db.session.add(conference)

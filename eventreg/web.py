@@ -9,19 +9,21 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from eventreg.api import register_api
-from eventreg.core import richtext, timeutil
+from eventreg.core import richtext, timeutil, uploads
 from eventreg.core.ids import ID, RowIdConverter
 from eventreg.core.text import list_text
 from eventreg.mail.views import register_dev_mail_page
 from eventreg.organizers.views import bp as organizers_bp
 from eventreg.registration import checkin
 from eventreg.site import register_site
+from eventreg.site.media import bp as media_bp
 
 
 def register_web(app: Flask) -> None:
     # Before any blueprint is registered: their rules are compiled as they are added.
     app.url_map.converters[ID] = RowIdConverter
     register_site(app)
+    app.register_blueprint(media_bp)
     register_dev_mail_page(app)
     app.register_blueprint(organizers_bp)
     register_api(app)
@@ -48,6 +50,11 @@ def register_web(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    @app.url_value_preprocessor
+    def limit_uploads(endpoint, values):
+        # Runs before every before_request hook, so before the CSRF check reads the body.
+        uploads.set_body_limit(endpoint)
+
     @app.before_request
     def refuse_what_no_page_takes():
         # Control characters: no address or query has a use for them; PostgreSQL refuses NUL
@@ -60,9 +67,9 @@ def register_web(app: Flask) -> None:
             _has_control_characters(name + value) for name, value in request.args.items(multi=True)
         ):
             abort(400)
-        # No form uploads files: one sent in place of a text field is refused here rather
-        # than handed to a form field that expects a string.
-        if request.files:
+        # Only the upload routes take files: one sent in place of a text field is refused
+        # here rather than handed to a form field that expects a string.
+        if not uploads.takes_uploads(app.view_functions.get(request.endpoint)) and request.files:
             abort(415)
 
     @app.before_request
@@ -119,6 +126,8 @@ def _error_handler(code: int, title, message):
         if code == 500:
             # Flask has logged the exception; the answer says nothing of it.
             error = InternalServerError()
+        if code == 413 and (page := uploads.too_large_page()) is not None:
+            return page  # the upload form again, saying that the file was too large
         if request.path.startswith("/api/"):  # API clients get JSON, never an HTML page
             body = {"status": code, "error": str(title), "message": str(message), "errors": {}}
             response = jsonify(body)

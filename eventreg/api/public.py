@@ -112,8 +112,15 @@ def conference_json(conference: Conference) -> dict:
         "url": public_url("conferences.conference", slug=slug),
         "schedule_xml": public_url("frab.schedule_xml_view", slug=slug),
         "schedule_json": public_url("frab.schedule_json_view", slug=slug),
+        "logo_url": _image_url(conference.logo_key),
+        "banner_url": _image_url(conference.banner_key),
+        "accent_color": conference.accent_color,
         "updated_at": conference.updated_at.isoformat(),
     }
+
+
+def _image_url(key: str | None) -> str | None:
+    return public_url("media.image", key=key) if key else None
 
 
 def room_json(room: Room) -> dict:
@@ -161,6 +168,7 @@ def speaker_json(speaker: Speaker) -> dict:
         "bio": to_plain(speaker.bio),
         "bio_html": str(to_html(speaker.bio)),
         "url": public_url("schedule.speaker", slug=speaker.conference.slug, speaker_id=speaker.id),
+        "photo_url": _image_url(speaker.photo_key),
         "updated_at": speaker.updated_at.isoformat(),
     }
 

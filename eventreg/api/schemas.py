@@ -111,6 +111,11 @@ class ConferenceOut(BaseModel):
     url: str
     schedule_xml: str
     schedule_json: str
+    logo_url: str | None = Field(
+        description="PNG, at most 600x200 pixels; the address never changes content."
+    )
+    banner_url: str | None = Field(description="WebP, 1600x500 pixels or smaller at 16:5.")
+    accent_color: str | None = Field(description='"#rrggbb", dark enough for white text.')
     updated_at: datetime
 
 
@@ -161,6 +166,7 @@ class SpeakerOut(BaseModel):
     bio: str = _plain_text("biography")
     bio_html: str = _html_text("biography")
     url: str
+    photo_url: str | None = Field(description="JPEG, a square of at most 400 pixels.")
     updated_at: datetime
 
 

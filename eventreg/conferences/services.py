@@ -12,7 +12,8 @@ from typing import Any, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from slugify import slugify
 from sqlalchemy.exc import IntegrityError
@@ -30,8 +31,8 @@ from eventreg.conferences.models import (
     talk_speaker,
 )
 from eventreg.conferences.rules import check_capacity, skipped_time_message
-from eventreg.core import audit
-from eventreg.core.db import write_transaction
+from eventreg.core import audit, colors, images, storage
+from eventreg.core.db import in_write_transaction, write_transaction
 from eventreg.core.emails import normalise_email
 from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
@@ -440,7 +441,9 @@ def delete_speaker(actor: User, conference: Conference, speaker: Speaker) -> Non
                     title=talk.title,
                 )
             )
+        photo = speaker.photo_key
         delete_audited(actor, conference, speaker, SPEAKER_FIELDS, speaker.name)
+    _forget_if_unused(photo)
 
 
 def strip_fields(values: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -566,3 +569,122 @@ def shift_instant(instant: datetime | None, days: timedelta, tz: ZoneInfo) -> da
         raise Invalid({"start_date": skipped_time_message(day, clock, tz)})
     same_offset = [candidate for candidate in found if candidate.utcoffset() == local.utcoffset()]
     return (same_offset or found)[0]
+
+
+# --- the look: logo, banner, accent colour, speaker photos ----------------------------------
+# An image is processed (checked, resized, stripped of metadata: eventreg.core.images) and
+# stored before the transaction that shows it: its key names its content, so a transaction
+# that fails leaves at most a file nothing uses. A file no longer used is deleted once the
+# change that dropped it has committed.
+
+CONFERENCE_IMAGES = {"logo": images.LOGO, "banner": images.BANNER}
+
+
+def set_conference_image(
+    actor: User, conference: Conference, kind: str, upload: bytes | None
+) -> Conference:
+    """Show ``upload`` (the bytes of an uploaded file) as the conference's ``kind`` image,
+    "logo" or "banner"; ``None`` removes it. A refused upload raises ``Invalid`` on
+    ``kind``."""
+    key = _store_image(upload, CONFERENCE_IMAGES[kind], field=kind)
+    column = f"{kind}_key"
+    with write_transaction():
+        old = getattr(conference, column)
+        if old == key:
+            return conference
+        setattr(conference, column, key)
+        _log_look(actor, conference, {column: old}, {column: key})
+    _forget_if_unused(old)
+    return conference
+
+
+def set_accent_color(actor: User, conference: Conference, color: str | None) -> Conference:
+    """The conference's accent colour, "#rrggbb"; empty or ``None``: the site's own. A colour
+    too light to carry white text and to be read on the light pages is refused (the rule is
+    in ``eventreg.core.colors``)."""
+    value = (color or "").strip().lower() or None
+    if value is not None:
+        if not COLOR_PATTERN.fullmatch(value):
+            raise Invalid({"accent_color": _("Use a colour like #1a2b3c.")})
+        if not colors.is_readable_accent(value):
+            raise Invalid({"accent_color": accent_refusal(value)})
+    with write_transaction():
+        old = conference.accent_color
+        if old != value:
+            conference.accent_color = value
+            _log_look(actor, conference, {"accent_color": old}, {"accent_color": value})
+        return conference
+
+
+def accent_refusal(color: str) -> str:
+    return str(
+        _(
+            "This colour is too light: white text on it, and links in it on the light pages, "
+            "reach only %(ratio)s:1, and readable text needs at least %(needed)s:1 (WCAG AA). "
+            "Choose a darker shade.",
+            ratio=format_decimal(colors.accent_contrast(color), "0.0"),
+            needed=format_decimal(colors.MIN_CONTRAST, "0.0"),
+        )
+    )
+
+
+def set_speaker_photo(
+    actor: User, conference: Conference, speaker: Speaker, upload: bytes | None
+) -> Speaker:
+    """The speaker's photo (square, at most 400 pixels, without metadata); ``None`` removes
+    it. A refused upload raises ``Invalid`` on "photo"."""
+    key = _store_image(upload, images.PHOTO, field="photo")
+    with write_transaction():
+        old = speaker.photo_key
+        if old == key:
+            return speaker
+        speaker.photo_key = key
+        audit.log(
+            actor,
+            "speaker.updated",
+            speaker,
+            conference_id=conference.id,
+            summary=speaker.name,
+            before={"photo_key": old},
+            after={"photo_key": key},
+        )
+    _forget_if_unused(old)
+    return speaker
+
+
+def _store_image(upload: bytes | None, variant: images.Variant, field: str) -> str | None:
+    if upload is None:
+        return None
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
+    processed = images.process(upload, variant, field=field, max_bytes=limit)
+    return storage.store(processed.data, processed.content_type)
+
+
+def _log_look(
+    actor: User, conference: Conference, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    audit.log(
+        actor,
+        "conference.look_updated",
+        conference,
+        conference_id=conference.id,
+        summary=conference.title,
+        before=before,
+        after=after,
+    )
+
+
+def _forget_if_unused(key: str | None) -> None:
+    """Delete a stored image that no conference or speaker shows any more (the same bytes
+    may be another conference's logo too). Only after the commit: inside a larger
+    transaction, which may still roll back, the file stays."""
+    if key is None or in_write_transaction():
+        return
+    used = db.session.scalar(
+        sa.select(
+            sa.exists().where(sa.or_(Conference.logo_key == key, Conference.banner_key == key))
+            | sa.exists().where(Speaker.photo_key == key)
+        )
+    )
+    if not used:
+        storage.storage().delete(key)

@@ -16,13 +16,17 @@ from typing import Any
 import css_inline
 from flask import current_app, render_template
 
+from eventreg.core import images, storage
 from eventreg.mail.compose import InlineImage, Recipient, address, compose
 from eventreg.mail.models import OutboxMessage
 from eventreg.mail.outbox import record, sender_address
 
-# What the mail layout is drawn with until conferences have a look of their own: a later
-# change passes the conference's colours (already checked for contrast) as ``brand``.
-DEFAULT_BRAND = {"accent": "#1f5f8b"}
+# What the mail layout is drawn with when a conference has no look of its own (and for mail
+# about no conference, such as an account's): see ``brand_for``.
+DEFAULT_BRAND: dict[str, Any] = {"accent": "#1f5f8b", "logo": None}
+# The box a logo is shown in: half the size it is stored at (600 x 200), so that it stays
+# sharp on high-density screens.
+LOGO_BOX = (300, 100)
 
 # No remote stylesheets: a mail is built from our own templates only. Minified styles keep
 # the repeated attributes short.
@@ -57,7 +61,7 @@ def send(
 
     An HTML template shows an image with ``{{ inline_image("name", png_bytes) }}`` as its
     ``src`` (see ``InlineImages``); the PNG bytes come in ``context``."""
-    context = {"brand": DEFAULT_BRAND, **context}
+    context = {"brand": brand_for(context.get("conference")), **context}
     text = render_template(f"{template}.txt", **context)
     images = InlineImages()
     html = _INLINER.inline(render_template(f"{template}.html", inline_image=images, **context))
@@ -75,6 +79,28 @@ def send(
         message["From"] = address(sender.name, sender.email)
         message["Sender"] = current_app.config["MAIL_DEFAULT_SENDER"]
     return record(message, kind=kind, conference_id=conference_id, registration_id=registration_id)
+
+
+def brand_for(conference: object | None) -> dict[str, Any]:
+    """The look of a conference's mail: its accent colour (checked for contrast when it was
+    chosen, on white as mail is drawn) and its logo, a PNG sent inside the message and shown
+    by Content-ID, with the conference's title as its text. A logo whose file is gone is
+    left out rather than holding the mail up."""
+    brand = dict(DEFAULT_BRAND)
+    if conference is None:
+        return brand
+    brand["accent"] = getattr(conference, "accent_color", None) or brand["accent"]
+    stored = storage.load(getattr(conference, "logo_key", None))
+    if stored is not None and stored.content_type == "image/png":
+        width, height = images.dimensions(stored.data)
+        scale = min(1.0, LOGO_BOX[0] / width, LOGO_BOX[1] / height)
+        brand["logo"] = {
+            "png": stored.data,
+            "width": max(1, round(width * scale)),
+            "height": max(1, round(height * scale)),
+            "alt": getattr(conference, "title", ""),
+        }
+    return brand
 
 
 class InlineImages:

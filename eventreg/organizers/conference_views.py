@@ -7,12 +7,23 @@ Each handler loads, lets ``auth`` check the role, calls one function of
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from eventreg.conferences import services
 from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track
+from eventreg.core import colors, images, uploads
 from eventreg.core.audit import AuditEntry
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
@@ -22,8 +33,12 @@ from eventreg.organizers.auth import conference_view, require_creator
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.forms import (
     QUESTION_KIND_LABELS,
+    AccentForm,
+    BannerForm,
     ConferenceForm,
     DuplicateForm,
+    LogoForm,
+    PhotoForm,
     QuestionForm,
     RoomForm,
     SpeakerForm,
@@ -161,6 +176,78 @@ def track_colors(conference: Conference):
     return response
 
 
+# --- the look: logo, banner, accent colour ------------------------------------------------------
+# One page of small forms; the button pressed names the action ("logo", "remove-logo", …),
+# and each action is one call of the service.
+
+LOOK_FORMS = {"logo": LogoForm, "banner": BannerForm, "accent": AccentForm}
+
+
+@bp.route("/c/<slug>/look", methods=["GET", "POST"])
+@uploads.accepts_uploads
+@conference_view("organizer")
+def look(conference: Conference):
+    if uploads.too_large():
+        forms = _look_forms(conference, submitted=None)
+        form_error = images.too_large_message(current_app.config["UPLOAD_MAX_BYTES"])
+        return _look_page(conference, forms, form_error=form_error), 413
+    action = request.form.get("action", "") if request.method == "POST" else ""
+    kind = action.removeprefix("remove-")
+    forms = _look_forms(conference, submitted=kind)
+    if request.method == "GET":
+        return _look_page(conference, forms)
+    form = forms.get(kind)
+    if form is None:
+        abort(400)
+    if form.validate_on_submit():
+        try:
+            if kind == "accent":
+                services.set_accent_color(current_user, conference, form.accent_color.data)
+                message = _("The accent colour has been saved.")
+            elif action.startswith("remove-"):
+                services.set_conference_image(current_user, conference, kind, None)
+                message = _("The image has been removed.")
+            else:
+                services.set_conference_image(current_user, conference, kind, _uploaded(form[kind]))
+                message = _("The image has been saved.")
+        except Invalid as error:
+            show_errors(form, error)
+        else:
+            flash(message, "success")
+            return redirect(url_for("organizers.look", slug=conference.slug))
+    return _look_page(conference, forms), 422
+
+
+def _look_forms(conference: Conference, submitted: str | None) -> dict:
+    """The page's forms; only the submitted one reads the request."""
+    forms = {
+        name: form_class() if name == submitted else form_class(formdata=None)
+        for name, form_class in LOOK_FORMS.items()
+    }
+    if submitted != "accent":
+        forms["accent"].accent_color.data = conference.accent_color or ""
+    return forms
+
+
+def _look_page(conference: Conference, forms: dict, form_error: str | None = None) -> str:
+    accent = conference.accent_color
+    return render_template(
+        "organizers/look.html",
+        conference=conference,
+        forms=forms,
+        form_error=form_error,
+        max_megabytes=f"{current_app.config['UPLOAD_MAX_BYTES'] / (1024 * 1024):g}",
+        accent_contrast=format_decimal(colors.accent_contrast(accent), "0.0") if accent else None,
+    )
+
+
+def _uploaded(field) -> bytes:
+    """The file's bytes, read no further than one byte past the limit (enough to refuse)."""
+    if field.data is None:
+        return b""
+    return field.data.stream.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
+
+
 def _conference_values(form: ConferenceForm) -> dict:
     return {field: form[field].data for field in services.CONFERENCE_FIELDS}
 
@@ -274,6 +361,48 @@ def edit_speaker(conference: Conference, item_id: int):
     return _edit(conference, SECTIONS["speakers"], item_id)
 
 
+@bp.post("/c/<slug>/speakers/<id:item_id>/photo")
+@uploads.accepts_uploads
+@conference_view("organizer")
+def speaker_photo(conference: Conference, item_id: int):
+    """Upload ("photo") or remove ("remove-photo") the speaker's photo."""
+    section = SECTIONS["speakers"]
+    speaker = _item_or_404(conference, section, item_id)
+    if uploads.too_large():
+        photo_form = PhotoForm(formdata=None)
+        photo_form.photo.errors = [images.too_large_message(current_app.config["UPLOAD_MAX_BYTES"])]
+        return _speaker_page(conference, speaker, photo_form), 413
+    photo_form = PhotoForm()
+    if photo_form.validate_on_submit():
+        remove = request.form.get("action") == "remove-photo"
+        try:
+            services.set_speaker_photo(
+                current_user, conference, speaker, None if remove else _uploaded(photo_form.photo)
+            )
+        except Invalid as error:
+            show_errors(photo_form, error)
+        else:
+            if remove:
+                flash(_("The photo of %(name)s has been removed.", name=speaker.name), "success")
+            else:
+                flash(_("The photo of %(name)s has been saved.", name=speaker.name), "success")
+            return redirect(
+                url_for("organizers.edit_speaker", slug=conference.slug, item_id=item_id)
+            )
+    return _speaker_page(conference, speaker, photo_form), 422
+
+
+def _speaker_page(conference: Conference, speaker: Speaker, photo_form: PhotoForm) -> str:
+    return render_template(
+        "organizers/item_edit.html",
+        form=SpeakerForm(obj=speaker, formdata=None),
+        conference=conference,
+        item=speaker,
+        section="speakers",
+        photo_form=photo_form,
+    )
+
+
 @bp.post("/c/<slug>/speakers/<id:item_id>/delete")
 @conference_view("organizer")
 def delete_speaker(conference: Conference, item_id: int):
@@ -334,7 +463,12 @@ def _edit(conference: Conference, section: Section, item_id: int):
             flash(_("“%(name)s” has been saved.", name=_label(item)), "success")
             return redirect(url_for(f"organizers.{section.name}", slug=conference.slug))
     return render_form(
-        "organizers/item_edit.html", form, conference=conference, item=item, section=section.name
+        "organizers/item_edit.html",
+        form,
+        conference=conference,
+        item=item,
+        section=section.name,
+        photo_form=PhotoForm(formdata=None) if section.name == "speakers" else None,
     )
 
 

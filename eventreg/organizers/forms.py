@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     ColorField,
@@ -303,4 +304,56 @@ class BroadcastForm(Form):
             "replies go to the conference's organizer address."
         ),
         render_kw={"rows": 12},
+    )
+
+
+# --- the look: logo, banner, accent colour, speaker photo -------------------------------------
+# Each image has its own small form (upload, or remove with the second button); the file is
+# checked by eventreg.core.images, which says why one is refused.
+
+IMAGE_TYPES = "image/png,image/jpeg,image/webp"
+
+
+class LogoForm(Form):
+    logo = FileField(
+        _l("Logo file"),
+        description=_l(
+            "Made to fit within 600 × 200 pixels. It heads the conference's pages and every "
+            "e-mail; a transparent background suits both."
+        ),
+        render_kw={"accept": IMAGE_TYPES},
+    )
+
+
+class BannerForm(Form):
+    banner = FileField(
+        _l("Banner file"),
+        description=_l(
+            "A wide picture across the top of the conference page and the schedule, cut to "
+            "1600 × 500 pixels (16:5)."
+        ),
+        render_kw={"accept": IMAGE_TYPES},
+    )
+
+
+class AccentForm(Form):
+    accent_color = StringField(
+        _l("Accent colour"),
+        validators=[Length(max=20)],  # the service strips and checks it
+        description=_l(
+            "As #rrggbb; empty for the site's own blue. Headers and buttons carry white text "
+            "on it and links use it on the light pages, so it must be dark enough for a "
+            "contrast of 4.5:1; in dark mode links take a lighter tint of it."
+        ),
+        render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 7},
+    )
+
+
+class PhotoForm(Form):
+    photo = FileField(
+        _l("Photo file"),
+        description=_l(
+            "Cut to a square of 400 pixels and stripped of its metadata (camera, place, date)."
+        ),
+        render_kw={"accept": IMAGE_TYPES},
     )

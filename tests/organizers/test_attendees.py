@@ -110,7 +110,7 @@ def test_the_dashboard_counts_seats_sessions_days_and_mail(app, client, conferen
     assert page.status_code == 200
     text = " ".join(page.text.split())
     assert "<strong>2</strong> confirmed" in text and "<strong>1</strong> waiting" in text
-    assert "<strong>3</strong> seats, 1 free" in text
+    assert "<strong>3</strong> seats</li> <li><strong>1</strong> free" in text
     assert '<th scope="row">2027-03-02</th><td class="number">2</td>' in text
     assert "<strong>2</strong> waiting to be sent" in text
     assert "<strong>1</strong> failed" in text
