@@ -164,3 +164,29 @@ def test_a_conference_without_rooms_still_gets_one_column():
 
 def test_no_cards_no_days():
     assert build_days([], ROOMS) == []
+
+
+def test_rooms_without_a_session_that_day_can_be_left_out():
+    tomorrow = DAY + timedelta(days=1)
+    cards = [
+        card("09:00", "10:00", HALL, title="hall"),
+        card("09:00", "10:00", LAB, title="lab"),
+        card("10:00", "10:30", None, title="coffee"),
+        card("09:00", "10:00", PEARL, day=tomorrow, title="pearl tomorrow"),
+    ]
+
+    first, second = build_days(cards, ROOMS, leave_out_empty_rooms=True)
+
+    assert (first.room_ids, second.room_ids) == ([HALL, LAB], [PEARL])
+    assert [
+        [c.title for c in cell.cards] if isinstance(cell, Cell) else cell
+        for cell in first.rows[0].cells
+    ] == [["hall"], ["lab"]]
+    assert cell_of(cards[:3], "coffee").colspan == 3  # by default every room is a column
+    coffee = first.rows[1].cells[0]
+    assert isinstance(coffee, Cell) and coffee.colspan == 2
+
+
+def test_every_room_stays_a_column_unless_asked():
+    (day,) = build_days([card("09:00", "10:00", PEARL)], ROOMS)
+    assert day.room_ids == ROOMS and len(day.rows[0].cells) == 3

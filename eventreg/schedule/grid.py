@@ -62,19 +62,31 @@ class Day:
     date: date
     cards: list[SessionCard]
     rows: list[Row]
+    room_ids: list[int]  # the day's columns, in order
 
 
-def build_days(cards: list[SessionCard], room_ids: list[int]) -> list[Day]:
+def build_days(
+    cards: list[SessionCard], room_ids: list[int], *, leave_out_empty_rooms: bool = False
+) -> list[Day]:
     """Group cards by local day and lay each day out; rooms are columns in the given order.
 
     The layout reads ``id``, ``day``, ``start``, ``end``, ``room_id`` and ``room_position``
     of each card. A card with no room (or a room not in ``room_ids``), such as a break,
-    concerns everyone and spans the whole row.
+    concerns everyone and spans the whole row. With ``leave_out_empty_rooms`` a day's
+    columns are only the rooms that have a session that day (readers of the public
+    schedule need no empty column; organizers placing sessions do).
     """
     by_day: dict[date, list[SessionCard]] = {}
     for card in sorted(cards, key=lambda c: (c.start, c.room_position, c.id)):
         by_day.setdefault(card.day, []).append(card)
-    return [Day(day, day_cards, _rows(day_cards, room_ids)) for day, day_cards in by_day.items()]
+    days = []
+    for day, day_cards in by_day.items():
+        columns = room_ids
+        if leave_out_empty_rooms:
+            used = {card.room_id for card in day_cards}
+            columns = [room_id for room_id in room_ids if room_id in used]
+        days.append(Day(day, day_cards, _rows(day_cards, columns), columns))
+    return days
 
 
 def _rows(cards: list[SessionCard], room_ids: list[int]) -> list[Row]:

@@ -32,8 +32,9 @@ from eventreg.core.extensions import db, limiter
 from eventreg.core.ids import ID
 from eventreg.core.links import webcal_url
 from eventreg.core.timeutil import format_day
-from eventreg.registration import services
-from eventreg.registration.models import Question, Registration
+from eventreg.registration import questions, services
+from eventreg.registration.models import Registration
+from eventreg.registration.questions import QuestionDefinition
 from eventreg.site.feeds import agenda_feed_url
 from eventreg.site.forms import (
     ResendForm,
@@ -91,14 +92,8 @@ def too_large(error):
     return render_template("error.html", code=413, title=_("Too long"), message=message), 413
 
 
-def _questions(conference: Conference) -> list[Question]:
-    return list(
-        db.session.scalars(
-            sa.select(Question)
-            .filter_by(conference_id=conference.id)
-            .order_by(Question.position, Question.id)
-        )
-    )
+def _questions(conference: Conference) -> tuple[QuestionDefinition, ...]:
+    return questions.definitions(conference)
 
 
 # --- registering ------------------------------------------------------------------------
@@ -115,6 +110,7 @@ def register(slug: str):
     if not form.validate_on_submit():
         page = render_template("registration/register.html", conference=conference, form=form)
         return page, 400 if form.is_submitted() else 200
+    conference_id = conference.id  # read now: the service's commit expires the object
     try:
         services.register(audit.ATTENDEE, conference, form.to_data())
     except services.RegistrationClosed as closed:
@@ -122,7 +118,7 @@ def register(slug: str):
     # Whatever the outcome (a seat, the waiting list, or an address registered before),
     # the answer is the same and the session cookie (readable by its holder) says no more:
     # nobody learns from the form whether an address is registered. The e-mail tells.
-    session[OUTCOME_KEY] = {"conference_id": conference.id, "email": form.email.data}
+    session[OUTCOME_KEY] = {"conference_id": conference_id, "email": form.email.data}
     return redirect(url_for(".registered", slug=slug), 303)
 
 
@@ -211,6 +207,15 @@ def _calendar_links(registration: Registration) -> dict:
     return {"https": https, "webcal": webcal_url(https)}
 
 
+def _after_agenda_change(slug: str, token: str, talk_id: int) -> str:
+    """Back to the page the form was on: the private session page, or the agenda. The form
+    names the page (``back=session``) rather than sending an address, so nothing posted
+    can redirect anywhere else."""
+    if request.form.get("back") == "session":
+        return url_for("schedule.private_talk", slug=slug, token=token, talk_id=talk_id)
+    return _manage_url(slug, token, f"session-{talk_id}")
+
+
 def _talk_or_404(conference: Conference, talk_id: int) -> Talk:
     talk = db.session.get(Talk, talk_id)
     if talk is None or talk.conference_id != conference.id:
@@ -231,7 +236,7 @@ def join_session(slug: str, token: str, talk_id: int):
             flash(_("You have a seat in “%(title)s”.", title=talk.title), "success")
         else:
             flash(_("“%(title)s” is full: you are on its waiting list.", title=talk.title), "info")
-    return redirect(_manage_url(slug, token, f"session-{talk_id}"), 303)
+    return redirect(_after_agenda_change(slug, token, talk_id), 303)
 
 
 @bp.post(f"/manage/<token>/sessions/<{ID}:talk_id>/leave")
@@ -244,7 +249,7 @@ def leave_session(slug: str, token: str, talk_id: int):
         flash(refused.message, "error")
     else:
         flash(_("“%(title)s” is no longer in your agenda.", title=talk.title), "success")
-    return redirect(_manage_url(slug, token, f"session-{talk_id}"), 303)
+    return redirect(_after_agenda_change(slug, token, talk_id), 303)
 
 
 @bp.route("/manage/<token>/details", methods=["GET", "POST"])
