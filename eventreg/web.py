@@ -9,7 +9,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from eventreg.api import register_api
-from eventreg.core import richtext, timeutil, uploads
+from eventreg.core import richtext, timeutil, translations, uploads
 from eventreg.core.ids import ID, RowIdConverter
 from eventreg.core.text import list_text
 from eventreg.mail.views import register_dev_mail_page
@@ -47,6 +47,8 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters.update(rich=richtext.to_html, plain=richtext.to_plain)
     # Names in a sentence: "A, B, and C", "A、B和C", "A, B e C".
     app.jinja_env.filters["list_text"] = list_text
+    # What organizers wrote, in the reader's language: {{ talk|tr("title") }}.
+    app.jinja_env.filters["tr"] = translations.text_in
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

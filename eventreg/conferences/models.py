@@ -3,6 +3,7 @@
 import re
 import uuid
 from datetime import date, datetime
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -30,6 +31,19 @@ class Conference(Model):
     organizer_name: Mapped[str] = mapped_column(sa.String(200), default="")
     organizer_email: Mapped[str] = mapped_column(sa.String(254))
     privacy_notice: Mapped[str] = mapped_column(sa.Text, default="")
+    translated_fields: ClassVar[tuple[str, ...]] = (
+        "title",
+        "description",
+        "venue",
+        "privacy_notice",
+    )
+    # Texts in the languages other than the conference's main one (see core.translations):
+    # {"zh": {"title": "…"}, …}; the columns above hold the main language.
+    translations: Mapped[dict[str, dict[str, Any]]] = mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
+    # The language the columns are written in; readers of another get their translation.
+    main_language: Mapped[str] = mapped_column(sa.String(10), default="en", server_default="en")
     published: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     # The iCalendar SEQUENCE of the conference's own calendar event; bumped when its span moves.
     revision: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -96,6 +110,12 @@ class Room(Model):
     conference_id: Mapped[int] = mapped_column(sa.ForeignKey("conference.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(120))
     description: Mapped[str] = mapped_column(sa.String(300), default="")
+    translated_fields: ClassVar[tuple[str, ...]] = ("name",)
+    # Texts in the languages other than the conference's main one (see core.translations):
+    # {"zh": {"name": "…"}, …}; the columns above hold the main language.
+    translations: Mapped[dict[str, dict[str, Any]]] = mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
     seats: Mapped[int | None] = mapped_column(sa.Integer)
     position: Mapped[int] = mapped_column(sa.Integer, default=0)
 
@@ -112,6 +132,12 @@ class Track(Model):
     conference_id: Mapped[int] = mapped_column(sa.ForeignKey("conference.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(120))
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    translated_fields: ClassVar[tuple[str, ...]] = ("name", "description")
+    # Texts in the languages other than the conference's main one (see core.translations):
+    # {"zh": {"name": "…"}, …}; the columns above hold the main language.
+    translations: Mapped[dict[str, dict[str, Any]]] = mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
     # A CSS colour for the schedule grid, e.g. "#2a7ab0".
     color: Mapped[str] = mapped_column(sa.String(7), default="#5a6b7b")
 
@@ -152,6 +178,18 @@ class Talk(Model):
     )
     title: Mapped[str] = mapped_column(sa.String(250))
     abstract: Mapped[str] = mapped_column(sa.Text, default="")
+    translated_fields: ClassVar[tuple[str, ...]] = ("title", "abstract")
+    # Texts in the languages other than the conference's main one (see core.translations):
+    # {"zh": {"title": "…"}, …}; the columns above hold the main language.
+    translations: Mapped[dict[str, dict[str, Any]]] = mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
+    # The languages it is given in (codes of LANGUAGES), and whether interpretation into the
+    # conference's other languages is offered.
+    languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
+    interpretation: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false()
+    )
     kind: Mapped[str] = mapped_column(sa.String(20), default="talk")
     # Unscheduled sessions have neither start nor end.
     start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -206,6 +244,12 @@ class Speaker(Model):
     title: Mapped[str] = mapped_column(sa.String(200), default="")
     affiliation: Mapped[str] = mapped_column(sa.String(200), default="")
     bio: Mapped[str] = mapped_column(sa.Text, default="")
+    translated_fields: ClassVar[tuple[str, ...]] = ("title", "bio")
+    # Texts in the languages other than the conference's main one (see core.translations):
+    # {"zh": {"title": "…"}, …}; the columns above hold the main language.
+    translations: Mapped[dict[str, dict[str, Any]]] = mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
     email: Mapped[str | None] = mapped_column(sa.String(254))
     # The speaker's photo by its key in the upload storage (resized, without metadata).
     photo_key: Mapped[str | None] = mapped_column(sa.String(200))

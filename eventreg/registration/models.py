@@ -1,6 +1,7 @@
 """Who registered for what: registrations, their answers, and their session sign-ups."""
 
 from datetime import datetime
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine.default import DefaultExecutionContext
@@ -39,6 +40,12 @@ class Question(Model):
     required: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     # The options of single and multiple choice questions, in display order.
     choices: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    translated_fields: ClassVar[tuple[str, ...]] = ("label", "help_text", "choices")
+    # Texts in the languages other than the conference's main one (see core.translations):
+    # {"zh": {"label": "…"}, …}; the columns above hold the main language.
+    translations: Mapped[dict[str, dict[str, Any]]] = mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
     position: Mapped[int] = mapped_column(sa.Integer, default=0)
 
     conference: Mapped[Conference] = relationship()
@@ -150,6 +157,12 @@ class Broadcast(Model):
     sender: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
+    translated_fields: ClassVar[tuple[str, ...]] = ("subject", "body")
+    # Texts in the languages other than the conference's main one (see core.translations):
+    # {"zh": {"subject": "…"}, …}; the columns above hold the main language.
+    translations: Mapped[dict[str, dict[str, Any]]] = mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
     recipient_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
