@@ -122,11 +122,14 @@ def write_transaction() -> Iterator[Session]:
     exception. Nested uses join the outermost one, so an action built from smaller ones is
     still a single transaction.
 
-    Any read transaction still open is ended first (it holds no changes). On SQLite the
+    On SQLite any read transaction still open is ended first (it holds no changes) and the
     transaction then begins ``IMMEDIATE``: it takes the database's write lock up front,
     waiting up to the busy timeout, so it can never fail later the way a read transaction
     fails when it tries to become a writer after another process committed. On PostgreSQL
-    services lock the rows they count with ``SELECT ... FOR UPDATE`` inside it.
+    services lock the rows they count with ``SELECT ... FOR UPDATE`` inside it; under READ
+    COMMITTED every statement (each locking read and count) sees what was committed when it
+    began, so the read transaction is simply continued (no COMMIT and BEGIN in between).
+    Either way, objects loaded before are expired and reloaded on use, as after a commit.
     """
     session = db.session()  # the Session itself: scoped_session does not proxy in_transaction()
     if session.info.get(_WRITING):
@@ -134,11 +137,15 @@ def write_transaction() -> Iterator[Session]:
         return
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("write_transaction() must begin before any change is made")
+    sqlite = session.get_bind().dialect.name == "sqlite"
     if session.in_transaction():
-        session.commit()  # ends the read transaction; loaded objects are reloaded on use
+        if sqlite or not _reads_committed(session):
+            session.commit()  # ends the read transaction; loaded objects are reloaded on use
+        else:
+            session.expire_all()  # what the commit would have done, without its round trips
     session.info[_WRITING] = True
     try:
-        token = _begin_immediate.set(session.get_bind().dialect.name == "sqlite")
+        token = _begin_immediate.set(sqlite)
         try:
             session.connection()
         finally:
@@ -150,6 +157,15 @@ def write_transaction() -> Iterator[Session]:
         raise
     finally:
         session.info.pop(_WRITING, None)
+
+
+def _reads_committed(session: Session) -> bool:
+    """Whether the session's open transaction runs at READ COMMITTED (PostgreSQL's default),
+    where joining it loses no lock and no fresh read. Asked of the dialect's cached default
+    unless the connection was given its own level."""
+    connection = session.connection()
+    level = connection.get_execution_options().get("isolation_level")
+    return (level or connection.dialect.default_isolation_level) == "READ COMMITTED"
 
 
 def in_write_transaction() -> bool:
