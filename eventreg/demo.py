@@ -42,8 +42,8 @@ Three tracks run side by side:
 - *Medical Research*: clinical trials, regulation and joint research.
 
 The programme mixes keynotes and talks with panels, hands-on workshops in small groups, and time \
-to meet between sessions. Talks are given in English; the organizers help in Chinese and Italian \
-at the registration desk."""
+to meet between sessions. Most talks are given in English; one is in Chinese and one in Italian, \
+both with interpretation into English. The registration desk helps in Chinese and Italian too."""
 
 PRIVACY_NOTICE = """\
 The Shenzhen-European Economic and Trade Representative Office processes your name, e-mail \
@@ -174,6 +174,310 @@ QUESTIONS = [
 ]
 
 
+# --- the same texts in Chinese and Italian --------------------------------------------------
+# Written for the demo in each language (not word-for-word translations); English is the
+# conference's main language, so these go into the rows' ``translations``.
+
+TITLE_IN = {
+    "zh": "生物科技跨国创新：深圳—意大利医疗健康专场",
+    "it": "Innovazione transnazionale nelle biotecnologie: speciale sanità Shenzhen-Italia",
+}
+
+DESCRIPTION_IN = {
+    "zh": """\
+为期两天的交流活动，聚焦**深圳与意大利**在生物科技和医疗健康领域的发展方向。来自中国和欧洲的\
+研究人员、创业者、临床医生和政府代表在这里分享经验，寻找可以共同推进的项目。
+
+三个分论坛同时进行：
+
+- *生物医药*：新疗法、基因组学与细胞制备；
+- *健康科技*：日常医疗中的器械、软件与数据；
+- *医学研究*：临床试验、监管与联合研究。
+
+议程包括主旨演讲、报告、圆桌讨论、小组实操工作坊，以及会间交流时间。大部分报告使用英语，\
+另有一场中文报告和一场意大利语报告，均提供英语同传；注册台可提供中文和意大利语咨询。""",
+    "it": """\
+Due giornate di confronto tra **Shenzhen e l'Italia** sul futuro delle biotecnologie e della \
+sanità. Ricercatori, fondatori di startup, medici e funzionari pubblici di Cina ed Europa \
+condividono esperienze e cercano progetti da costruire insieme.
+
+Tre percorsi si svolgono in parallelo:
+
+- *Biomedicina*: nuove terapie, genomica e produzione cellulare;
+- *Tecnologie per la salute*: dispositivi, software e dati nella cura quotidiana;
+- *Ricerca medica*: sperimentazioni cliniche, regolazione e ricerca congiunta.
+
+Il programma alterna keynote e interventi a tavole rotonde, laboratori pratici in piccoli gruppi \
+e momenti per conoscersi. Quasi tutti gli interventi sono in inglese; uno è in cinese e uno in \
+italiano, entrambi con interpretariato in inglese. Al banco di registrazione si parla anche \
+cinese e italiano.""",
+}
+
+VENUE_IN = {
+    "zh": "深圳会议中心（演示场地）",
+    "it": "Centro congressi di Shenzhen (sede dimostrativa)",
+}
+
+PRIVACY_NOTICE_IN = {
+    "zh": """\
+深圳驻欧洲经济贸易代表处处理您的姓名、电子邮箱、所属机构和国家或地区，仅用于管理您的报名并向您\
+发送与本次会议有关的信息。您的数据保存至会议结束后三个月，随后删除。您可随时通过确认邮件中的\
+专属链接下载或删除您的数据。""",
+    "it": """\
+L'Ufficio di rappresentanza economica e commerciale di Shenzhen in Europa tratta il tuo nome, \
+l'indirizzo e-mail, l'ente di appartenenza e il paese per gestire la tua iscrizione e inviarti \
+informazioni su questo convegno e su nient'altro. I dati sono conservati fino a tre mesi dopo \
+l'evento e poi cancellati. Puoi scaricarli o cancellarli in qualsiasi momento dal link personale \
+contenuto nell'e-mail di conferma.""",
+}
+
+ROOMS_IN = {
+    "Main Hall": {"zh": "主会场", "it": "Sala principale"},
+    "Pearl River Room": {"zh": "珠江厅", "it": "Sala Fiume delle Perle"},
+    "Lab Studio": {"zh": "实验工作室", "it": "Laboratorio"},
+}
+
+TRACKS_IN = {
+    "Biomedicine": {
+        "zh": ("生物医药", "治疗方法、基因组学以及新药背后的生物学。"),
+        "it": ("Biomedicina", "Terapie, genomica e la biologia alla base dei nuovi farmaci."),
+    },
+    "Health Tech": {
+        "zh": ("健康科技", "改变医疗服务方式的器械、软件与数据。"),
+        "it": ("Tecnologie per la salute",
+               "Dispositivi, software e dati che cambiano il modo di curare."),
+    },
+    "Medical Research": {
+        "zh": ("医学研究", "临床试验、转化研究与监管。"),
+        "it": ("Ricerca medica", "Sperimentazioni cliniche, ricerca traslazionale e regolazione."),
+    },
+}
+
+# Speakers' job titles and biographies.
+SPEAKERS_IN = {
+    "sun": {
+        "zh": ("首席代表", "领导深圳驻欧洲经济贸易代表处，推动深圳与欧洲伙伴在贸易、"
+               "科技和创新方面的合作，尤其关注生命科学领域。"),
+        "it": ("Rappresentante capo", "Guida l'ufficio che collega Shenzhen ai partner europei nel "
+               "commercio, nella scienza e nell'innovazione, con un'attenzione particolare alle "
+               "scienze della vita."),
+    },
+    "rossi": {
+        "zh": ("分子肿瘤学教授", "研究肿瘤基因组学，致力于让基因测序成为癌症诊疗的常规手段。"),
+        "it": ("Professoressa di oncologia molecolare", "Si occupa di genomica dei tumori e di "
+               "portare il sequenziamento nella pratica oncologica di tutti i giorni."),
+    },
+    "chen": {
+        "zh": ("创始人兼首席执行官", "创办了一家为社区诊所生产低成本超声探头的公司。"),
+        "it": ("Fondatore e amministratore delegato", "Ha creato un'azienda che produce sonde "
+               "ecografiche a basso costo per gli ambulatori di quartiere."),
+    },
+    "bianchi": {
+        "zh": ("临床运营总监", "主持过多项心脏病学和罕见病领域的跨国临床试验。"),
+        "it": ("Direttore delle operazioni cliniche", "Ha condotto studi multinazionali in "
+               "cardiologia e sulle malattie rare."),
+    },
+    "li": {
+        "zh": ("首席研究员", "研究针对实体瘤的细胞疗法，以及如何实现规模化生产。"),
+        "it": ("Responsabile di ricerca", "Studia le terapie cellulari per i tumori solidi e come "
+               "produrle su larga scala."),
+    },
+    "ferrari": {
+        "zh": ("数字健康负责人", "为皮埃蒙特农村地区的老年患者设计远程医疗服务。"),
+        "it": ("Responsabile della sanità digitale", "Progetta servizi di telemedicina per i "
+               "pazienti anziani delle zone rurali del Piemonte."),
+    },
+    "zhang": {
+        "zh": ("副总裁（注册事务）", "负责推动新药在中国和欧盟获得上市批准。"),
+        "it": ("Vicepresidente per gli affari regolatori", "Accompagna i nuovi farmaci lungo il "
+               "percorso di approvazione in Cina e nell'Unione europea."),
+    },
+    "romano": {
+        "zh": ("合伙人", "投资意大利和亚洲的早期医疗科技企业。"),
+        "it": ("Socio", "Investe in aziende di tecnologia medica in fase iniziale in Italia e in "
+               "Asia."),
+    },
+    "wang": {
+        "zh": ("主任", "在一家大型公立医院推广应用于放射科的机器学习工具。"),
+        "it": ("Direttrice", "Introduce strumenti di apprendimento automatico per la radiologia in "
+               "un grande ospedale pubblico."),
+    },
+    "colombo": {
+        "zh": ("高级研究员", "开发用于组织工程和伤口愈合的生物材料。"),
+        "it": ("Ricercatrice senior", "Sviluppa biomateriali per l'ingegneria dei tessuti e la "
+               "guarigione delle ferite."),
+    },
+}
+
+# Sessions by their English title: (title, abstract) in each language.
+SESSIONS_IN = {
+    "Registration and welcome coffee": {
+        "zh": ("签到与欢迎咖啡", "请在大堂服务台领取胸牌。"),
+        "it": ("Registrazione e caffè di benvenuto", "Ritira il badge al banco nell'atrio."),
+    },
+    "Shenzhen and Europe: building a biotech bridge": {
+        "zh": ("深圳与欧洲：搭建生物科技之桥",
+               "深圳的生命科学产业是如何发展起来的，为什么现在与意大利伙伴加强联系尤为重要。\n\n"
+               "主旨演讲将围绕三个方面展开：\n\n"
+               "1. 深圳能为海外伙伴提供什么；\n"
+               "2. 意大利的大学、医院和企业可以在哪些方面发挥作用；\n"
+               "3. *深圳驻欧洲经济贸易代表处*的下一步工作。"),
+        "it": ("Shenzhen e l'Europa: un ponte per le biotecnologie",
+               "Come è cresciuta l'industria delle scienze della vita a Shenzhen, e perché oggi "
+               "conta stringere i legami con i partner italiani.\n\nIl keynote tocca tre punti:\n\n"
+               "1. che cosa offre la città ai partner stranieri;\n"
+               "2. quale spazio hanno le università, gli ospedali e le imprese italiane;\n"
+               "3. i prossimi passi dell'*Ufficio di rappresentanza economica e commerciale di "
+               "Shenzhen in Europa*."),
+    },
+    "Tumour sequencing in everyday oncology": {
+        "zh": ("日常肿瘤诊疗中的肿瘤测序",
+               "要让基因组检测从科研项目走进常规癌症诊疗，需要做哪些工作？来自意大利医院网络的经验。"),
+        "it": ("Il sequenziamento dei tumori nell'oncologia di tutti i giorni",
+               "Che cosa serve per portare la profilazione genomica dai progetti di ricerca alla "
+               "cura standard del cancro: l'esperienza delle reti ospedaliere italiane."),
+    },
+    "Affordable imaging for community clinics": {
+        "zh": ("社区诊所用得起的影像设备", "为预算有限的诊所设计并认证一款手持式超声设备。"),
+        "it": ("Diagnostica per immagini accessibile agli ambulatori",
+               "Progettare e certificare un ecografo portatile per ambulatori con pochi mezzi."),
+    },
+    "Coffee break": {"zh": ("茶歇", ""), "it": ("Pausa caffè", "")},
+    "Running clinical trials across China and the EU": {
+        "zh": ("在中国和欧盟开展临床试验",
+               "伦理审批、数据保护、受试者招募与监管机构：坦诚讨论哪些因素拖慢了联合试验，"
+               "哪些做法能让它们提速。"),
+        "it": ("Sperimentazioni cliniche tra Cina e Unione europea",
+               "Comitati etici, protezione dei dati, arruolamento e autorità regolatorie: che "
+               "cosa rallenta gli studi congiunti e che cosa li accelera, detto senza giri di "
+               "parole."),
+    },
+    "Hands-on: designing a CAR-T manufacturing workflow": {
+        "zh": ("实操：设计 CAR-T 生产流程",
+               "小组工作坊，梳理自体细胞治疗生产的每一个环节，从单采到放行检测。"),
+        "it": ("Laboratorio: progettare un flusso di produzione CAR-T",
+               "Un laboratorio in piccoli gruppi che ripercorre ogni fase della produzione di una "
+               "terapia cellulare autologa, dall'aferesi ai test di rilascio."),
+    },
+    "Lunch": {"zh": ("午餐", ""), "it": ("Pranzo", "")},
+    "Telemedicine for an ageing population": {
+        "zh": ("面向老龄化社会的远程医疗",
+               "为老年患者提供远程监测和视频问诊：皮埃蒙特的哪些做法行之有效。本场使用意大利语，"
+               "提供英语同传。"),
+        "it": ("Telemedicina per una popolazione che invecchia",
+               "Monitoraggio a distanza e visite in video per i pazienti anziani: che cosa ha "
+               "funzionato in Piemonte. In italiano, con interpretariato in inglese."),
+    },
+    "From bench to approval: regulatory paths in two markets": {
+        "zh": ("从实验室到获批：两个市场的注册路径",
+               "比较国家药监局（NMPA）与欧洲药品管理局（EMA）对创新药的审批路径，以及如何同时规划。"),
+        "it": ("Dal laboratorio all'approvazione: percorsi regolatori in due mercati",
+               "Le procedure di NMPA ed EMA per i farmaci innovativi a confronto, e come "
+               "prepararsi a entrambe."),
+    },
+    "Hands-on: validating an AI radiology tool": {
+        "zh": ("实操：验证一款放射科人工智能工具",
+               "参与者在一组匿名影像上评估模型，并讨论如何开展临床验证。"),
+        "it": ("Laboratorio: validare uno strumento di IA per la radiologia",
+               "I partecipanti valutano un modello su immagini anonimizzate e discutono la "
+               "validazione clinica."),
+    },
+    "Biomaterials that help wounds heal": {
+        "zh": ("促进伤口愈合的生物材料", "用于组织修复的新型支架和水凝胶，以及走向临床的道路。"),
+        "it": ("Biomateriali che aiutano a guarire le ferite",
+               "Nuovi supporti e idrogel per la riparazione dei tessuti, e la strada verso la "
+               "clinica."),
+    },
+    "Investing in cross-border medtech": {
+        "zh": ("投资跨境医疗科技",
+               "风险投资人与创业者探讨如何为同时面向中国和欧洲市场的企业融资。"),
+        "it": ("Investire nella tecnologia medica tra due continenti",
+               "Investitori e fondatori parlano di come finanziare aziende che vendono sia in "
+               "Cina sia in Europa."),
+    },
+    "What a decade of joint research has taught us": {
+        "zh": ("十年联合研究给我们的启示",
+               "回顾中意科研合作：成功与失败，以及真正起作用的务实做法。"),
+        "it": ("Che cosa ci hanno insegnato dieci anni di ricerca comune",
+               "Uno sguardo alle collaborazioni di ricerca tra Cina e Italia: i successi, gli "
+               "insuccessi e le abitudini pratiche che hanno fatto la differenza."),
+    },
+    "AI in the radiology department, one year on": {
+        "zh": ("放射科里的人工智能：一年之后",
+               "在一家繁忙的医院运行机器学习分诊一年来的实测结果与意外发现。本场使用中文，"
+               "提供英语同传。"),
+        "it": ("L'IA in radiologia, un anno dopo",
+               "Risultati misurati e sorprese di un anno di triage con l'apprendimento automatico "
+               "in un ospedale molto frequentato. In cinese, con interpretariato in inglese."),
+    },
+    "Scaling cell therapies for solid tumours": {
+        "zh": ("实体瘤细胞疗法的规模化",
+               "为什么实体瘤比血液肿瘤更难治疗，以及哪些生产工艺上的努力能带来帮助。"),
+        "it": ("Terapie cellulari per i tumori solidi su larga scala",
+               "Perché i tumori solidi sono più difficili di quelli del sangue, e il lavoro di "
+               "produzione che aiuta."),
+    },
+    "Sharing health data under GDPR and PIPL": {
+        "zh": ("在 GDPR 与《个人信息保护法》框架下共享健康数据",
+               "研究人员如何在欧盟与中国之间合法地交换数据。"),
+        "it": ("Condividere dati sanitari tra GDPR e PIPL",
+               "Come i ricercatori possono scambiarsi dati in modo lecito tra Unione europea e "
+               "Cina."),
+    },
+    "Hands-on: writing a joint grant proposal": {
+        "zh": ("实操：撰写联合科研项目申请书",
+               "各小组起草一份中意联合研究申请书的提纲，并听取现场反馈。"),
+        "it": ("Laboratorio: scrivere una proposta di progetto congiunta",
+               "I gruppi abbozzano lo schema di una proposta di ricerca italo-cinese, con i "
+               "commenti della sala."),
+    },
+    "Lunch and partnering meetings": {
+        "zh": ("午餐与合作洽谈", ""),
+        "it": ("Pranzo e incontri di partenariato", ""),
+    },
+    "Precision medicine for rare diseases": {
+        "zh": ("罕见病的精准医疗", "借助基因组测序诊断和治疗罕见遗传病。"),
+        "it": ("Medicina di precisione per le malattie rare",
+               "Diagnosticare e curare le malattie genetiche rare con il sequenziamento del "
+               "genoma."),
+    },
+    "Closing panel: next steps for Shenzhen-Italy cooperation": {
+        "zh": ("闭幕圆桌：深意合作的下一步",
+               "嘉宾们商定具体的后续行动：互访、联合征集和试点项目。"),
+        "it": ("Tavola rotonda conclusiva: i prossimi passi della cooperazione Shenzhen-Italia",
+               "I relatori concordano azioni concrete: visite, bandi congiunti e progetti "
+               "pilota."),
+    },
+}
+
+# Spoken languages other than English, with interpretation into English.
+SPOKEN_LANGUAGES = {
+    "Telemedicine for an ageing population": ["it"],
+    "AI in the radiology department, one year on": ["zh"],
+}
+
+# Questions by their English label: (label, choices) in each language.
+QUESTIONS_IN = {
+    "Which language do you prefer at the registration desk?": {
+        "zh": ("您希望在注册台使用哪种语言？", ["English", "中文", "Italiano"]),
+        "it": ("In quale lingua preferisci essere accolto al banco di registrazione?",
+               ["English", "中文", "Italiano"]),
+    },
+    "Which topics interest you most?": {
+        "zh": ("您最感兴趣的主题是什么？", ["生物医药", "健康科技", "医学研究", "投资"]),
+        "it": ("Quali temi ti interessano di più?",
+               ["Biomedicina", "Tecnologie per la salute", "Ricerca medica", "Investimenti"]),
+    },
+    "Dietary requirements": {
+        "zh": ("饮食要求", []),
+        "it": ("Esigenze alimentari", []),
+    },
+    "I would like to join the partnering meetings on day two": {
+        "zh": ("我希望参加第二天的合作洽谈", []),
+        "it": ("Vorrei partecipare agli incontri di partenariato del secondo giorno", []),
+    },
+}
+
 # fmt: on
 
 
@@ -192,6 +496,18 @@ def _demo_logo() -> str:
     canvas.save(upload, "PNG")
     processed = images.process(upload.getvalue(), images.LOGO)
     return storage.store(processed.data, processed.content_type)
+
+
+OTHER_LANGUAGES = ("zh", "it")  # the demo's main language is English
+
+
+def _texts(**texts: str) -> dict[str, str]:
+    """Only the texts written (a break has no abstract in any language)."""
+    return {field: text for field, text in texts.items() if text}
+
+
+def _question_texts(label: str, choices: list[str]) -> dict:
+    return {"label": label, **({"choices": choices} if choices else {})}
 
 
 def _clock(text: str) -> time:
@@ -222,6 +538,16 @@ def load_demo(today: date | None = None) -> Conference | None:
             organizer_name="Shenzhen-European Economic and Trade Representative Office",
             organizer_email="events@shenzhen-europe.example.org",
             privacy_notice=PRIVACY_NOTICE,
+            main_language="en",
+            translations={
+                language: {
+                    "title": TITLE_IN[language],
+                    "description": DESCRIPTION_IN[language],
+                    "venue": VENUE_IN[language],
+                    "privacy_notice": PRIVACY_NOTICE_IN[language],
+                }
+                for language in OTHER_LANGUAGES
+            },
             # A reminder a day ahead and an hour before each session; invites ring 15
             # minutes before.
             conference_reminder_minutes=[24 * 60],
@@ -234,11 +560,26 @@ def load_demo(today: date | None = None) -> Conference | None:
         )
         db.session.add(conference)
         rooms = {
-            name: Room(conference=conference, name=name, seats=seats, position=i)
+            name: Room(
+                conference=conference,
+                name=name,
+                seats=seats,
+                position=i,
+                translations={lang: {"name": ROOMS_IN[name][lang]} for lang in OTHER_LANGUAGES},
+            )
             for i, (name, seats) in enumerate(ROOMS)
         }
         tracks = {
-            name: Track(conference=conference, name=name, color=color, description=text)
+            name: Track(
+                conference=conference,
+                name=name,
+                color=color,
+                description=text,
+                translations={
+                    lang: dict(zip(("name", "description"), TRACKS_IN[name][lang], strict=True))
+                    for lang in OTHER_LANGUAGES
+                },
+            )
             for name, color, text in TRACKS
         }
         speakers = {
@@ -249,6 +590,10 @@ def load_demo(today: date | None = None) -> Conference | None:
                 affiliation=org,
                 bio=bio,
                 email=f"{key}@speakers.example.org",
+                translations={
+                    lang: dict(zip(("title", "bio"), SPEAKERS_IN[key][lang], strict=True))
+                    for lang in OTHER_LANGUAGES
+                },
             )
             for key, (name, title, org, bio) in SPEAKERS.items()
         }
@@ -262,6 +607,10 @@ def load_demo(today: date | None = None) -> Conference | None:
                     required=required,
                     choices=choices,
                     position=position,
+                    translations={
+                        lang: _question_texts(*QUESTIONS_IN[label][lang])
+                        for lang in OTHER_LANGUAGES
+                    },
                 )
             )
         db.session.flush()
@@ -281,6 +630,14 @@ def load_demo(today: date | None = None) -> Conference | None:
                     capacity=capacity,
                     speaker_ids=[speakers[key].id for key in keys],
                     online_url=ONLINE_LINKS.get(title, ""),
+                    translations={
+                        lang: _texts(
+                            title=SESSIONS_IN[title][lang][0], abstract=SESSIONS_IN[title][lang][1]
+                        )
+                        for lang in OTHER_LANGUAGES
+                    },
+                    languages=SPOKEN_LANGUAGES.get(title, ["en"]),
+                    interpretation=title in SPOKEN_LANGUAGES,
                 )
                 for day, begin, end, room, track, kind, title, keys, capacity, abstract in PROGRAMME
             ],

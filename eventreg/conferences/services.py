@@ -6,6 +6,7 @@ field, ``Conflict`` when other data stands in the way) and writes the change tog
 its audit entry; nothing is ever half-written.
 """
 
+import copy
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar, cast
@@ -30,7 +31,12 @@ from eventreg.conferences.models import (
     Track,
     talk_speaker,
 )
-from eventreg.conferences.rules import check_capacity, skipped_time_message
+from eventreg.conferences.rules import (
+    check_capacity,
+    clean_translations,
+    content_languages,
+    skipped_time_message,
+)
 from eventreg.core import audit, colors, images, storage
 from eventreg.core.db import in_write_transaction, write_transaction
 from eventreg.core.emails import normalise_email
@@ -56,13 +62,17 @@ CONFERENCE_FIELDS = (
     "conference_reminder_minutes",
     "session_reminder_minutes",
     "invite_alarm_minutes",
+    "main_language",
+    "translations",
 )
 # Reminders and alarms: at most this many reminders of each kind, none further ahead.
 MAX_REMINDERS = 5
 MAX_REMINDER_MINUTES = 60 * 24 * 60  # 60 days
-ROOM_FIELDS = ("name", "description", "seats", "position")
-TRACK_FIELDS = ("name", "description", "color")
-SPEAKER_FIELDS = ("name", "title", "affiliation", "bio", "email")
+ROOM_FIELDS = ("name", "description", "seats", "position", "translations")
+TRACK_FIELDS = ("name", "description", "color", "translations")
+SPEAKER_FIELDS = ("name", "title", "affiliation", "bio", "email", "translations")
+# Translatable fields that hold paragraphs (the others are single lines).
+MULTILINE_FIELDS = frozenset({"description", "privacy_notice", "bio", "abstract", "body"})
 
 # The longest value each text column holds; longer input is refused, never truncated.
 # Field values (``dict[str, Any]`` below) arrive from forms, the API and the command line
@@ -129,7 +139,7 @@ def create_conference(actor: User, **values: Any) -> Conference:
             conference,
             conference_id=conference.id,
             summary=conference.title,
-            after=audit.snapshot(conference, CONFERENCE_FIELDS),
+            after=audited(conference, CONFERENCE_FIELDS),
         )
         return conference
 
@@ -169,6 +179,7 @@ def clean_conference(values: dict[str, Any], existing: Conference | None) -> dic
         raise TypeError(f"unknown conference fields: {sorted(unknown)}")
     errors: dict[str, str] = {}
     cleaned: dict[str, Any] = {field: values.get(field) for field in CONFERENCE_FIELDS}
+    _clean_languages(values, existing, cleaned, errors)
     for field in ("title", "description", "venue", "address", "organizer_name", "privacy_notice"):
         cleaned[field] = (cleaned[field] or "").strip()
     check_lengths(cleaned, errors)
@@ -232,6 +243,78 @@ def clean_conference(values: dict[str, Any], existing: Conference | None) -> dic
     if errors:
         raise Invalid(errors)
     return cleaned
+
+
+def _clean_languages(
+    values: dict[str, Any],
+    existing: Conference | None,
+    cleaned: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    """The main language and the other languages' texts; callers that give neither keep
+    the conference's. The translations are checked against the language the submitted
+    columns are in (the current main language: a new one swaps them afterwards)."""
+    languages = content_languages()
+    current = existing.main_language if existing is not None else None
+    main = values.get("main_language") or current or languages[0]
+    if main not in languages:
+        errors["main_language"] = _(
+            "Choose one of the languages: %(languages)s.", languages=", ".join(languages)
+        )
+        main = current or languages[0]
+    cleaned["main_language"] = main
+    if "translations" not in values:
+        cleaned["translations"] = dict(existing.translations or {}) if existing else {}
+        return
+    try:
+        cleaned["translations"] = translations_of(
+            Conference, values["translations"], current or main
+        )
+    except Invalid as error:
+        errors.update(error.errors)
+
+
+def translations_of(
+    model: type,
+    value: object,
+    main_language: str,
+    limits: dict[str, int] | None = None,
+    list_lengths: dict[str, int] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """``value`` checked as the translations of a ``model`` row: the same length limits
+    (``MAX_LENGTHS``, or ``limits`` for fields it lacks) and character rules as the
+    main-language fields."""
+    limits = limits or {}
+    fields = model.translated_fields  # type: ignore[attr-defined]
+    return clean_translations(
+        value,
+        {field: limits.get(field) or MAX_LENGTHS[field] for field in fields},
+        main_language=main_language,
+        multiline=MULTILINE_FIELDS,
+        list_lengths=list_lengths,
+    )
+
+
+def clean_row_translations(
+    model: type,
+    conference: Conference,
+    existing: Any,
+    given: dict[str, Any],
+    values: dict[str, Any],
+    errors: dict[str, str],
+    **rules: Any,
+) -> None:
+    """Check the ``translations`` among the ``given`` values of a row into ``values``; a
+    caller that gives none keeps the row's (``existing``; a new row has none)."""
+    if "translations" not in given:
+        values["translations"] = copy.deepcopy(existing.translations or {}) if existing else {}
+        return
+    try:
+        values["translations"] = translations_of(
+            model, given["translations"], conference.main_language, **rules
+        )
+    except Invalid as error:
+        errors.update(error.errors)
 
 
 def _is_minutes(value: object) -> bool:
@@ -351,8 +434,9 @@ def check_lengths(values: dict[str, Any], errors: dict[str, str]) -> None:
 
 def save_room(actor: User, conference: Conference, room: Room | None = None, **values: Any) -> Room:
     errors: dict[str, str] = {}
-    values = strip_fields(values, ROOM_FIELDS)
+    given, values = values, strip_fields(values, ROOM_FIELDS)
     check_lengths(values, errors)
+    clean_row_translations(Room, conference, room, given, values, errors)
     if not values["name"]:
         errors["name"] = _("Give the room a name.")
     try:
@@ -385,8 +469,9 @@ def save_track(
     actor: User, conference: Conference, track: Track | None = None, **values: Any
 ) -> Track:
     errors: dict[str, str] = {}
-    values = strip_fields(values, TRACK_FIELDS)
+    given, values = values, strip_fields(values, TRACK_FIELDS)
     check_lengths(values, errors)
+    clean_row_translations(Track, conference, track, given, values, errors)
     if not values["name"]:
         errors["name"] = _("Give the track a name.")
     values["color"] = values["color"] or "#5a6b7b"
@@ -409,8 +494,9 @@ def save_speaker(
     actor: User, conference: Conference, speaker: Speaker | None = None, **values: Any
 ) -> Speaker:
     errors: dict[str, str] = {}
-    values = strip_fields(values, SPEAKER_FIELDS)
+    given, values = values, strip_fields(values, SPEAKER_FIELDS)
     check_lengths(values, errors)
+    clean_row_translations(Speaker, conference, speaker, given, values, errors)
     if not values["name"]:
         errors["name"] = _("Give the speaker's name.")
     if values["email"]:
@@ -454,7 +540,14 @@ def strip_fields(values: dict[str, Any], fields: tuple[str, ...]) -> dict[str, A
     for field, value in cleaned.items():
         if isinstance(value, str):
             cleaned[field] = value.strip()
-        elif value is None and field not in ("seats", "position", "email", "choices", "required"):
+        elif value is None and field not in (
+            "seats",
+            "position",
+            "email",
+            "choices",
+            "required",
+            "translations",
+        ):
             cleaned[field] = ""
     return cleaned
 
@@ -485,7 +578,7 @@ def save_audited(
     write transaction (joining the caller's)."""
     kind = model.__name__.lower()
     with write_transaction():
-        before = audit.snapshot(obj, fields) if obj is not None else None
+        before = audited(obj, fields) if obj is not None else None
         if obj is None:
             obj = model(conference_id=conference.id, **values)
             insert_or_refuse(obj, lambda: _name_taken(label))
@@ -497,7 +590,7 @@ def save_audited(
                     db.session.flush()
             except IntegrityError:
                 raise _name_taken(label) from None
-        after = audit.snapshot(obj, fields)
+        after = audited(obj, fields)
         if before is None:
             audit.log(
                 actor,
@@ -537,9 +630,19 @@ def delete_audited(
             obj,
             conference_id=conference.id,
             summary=label,
-            before=audit.snapshot(obj, fields),
+            before=audited(obj, fields),
         )
         db.session.delete(obj)
+
+
+def audited(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
+    """What the audit log keeps of ``obj``: ``fields``, leaving out the languages' parts
+    while they are empty (no translations, no spoken languages, no interpretation)."""
+    values = audit.snapshot(obj, fields)
+    for field, empty in (("translations", {}), ("languages", []), ("interpretation", False)):
+        if field in values and values[field] in (empty, None):
+            del values[field]
+    return values
 
 
 def copy_row(obj: _Row, conference: Conference, fields: tuple[str, ...]) -> _Row:
@@ -553,6 +656,8 @@ def field_values(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
     values = {field: getattr(obj, field) for field in fields}
     if "choices" in values:
         values["choices"] = list(values["choices"] or [])
+    if "translations" in values:  # a copy of its own, not the source row's dicts
+        values["translations"] = copy.deepcopy(values["translations"] or {})
     return values
 
 

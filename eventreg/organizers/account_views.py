@@ -26,12 +26,13 @@ from eventreg.organizers.forms import (
     PasswordChangeForm,
     SetPasswordForm,
 )
+from eventreg.organizers.translation_forms import error_field
 
 
 def show_errors(form, error: Invalid) -> None:
     """Put a service's refusal next to the form fields it concerns."""
     for field_name, message in error.errors.items():
-        field = getattr(form, field_name, None) if field_name else None
+        field = getattr(form, error_field(field_name), None) if field_name else None
         if field is not None:
             field.errors = [*field.errors, message]
         else:

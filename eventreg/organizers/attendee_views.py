@@ -10,15 +10,17 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from eventreg.conferences.completeness import completeness
 from eventreg.conferences.models import Conference, Talk
 from eventreg.core.errors import Conflict
 from eventreg.core.extensions import db
 from eventreg.core.ids import row_id
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
+from eventreg.organizers.translation_forms import language_name, text_label
 from eventreg.registration import reports as attendees
 from eventreg.registration import services as registration_services
-from eventreg.registration.models import REGISTRATION_STATUSES, Registration
+from eventreg.registration.models import REGISTRATION_STATUSES, Question, Registration
 
 PAGE_SIZE = 50
 LAST_PAGE = 100_000  # far beyond any list; a larger page number would overflow the offset
@@ -38,8 +40,19 @@ def page_number(text: str) -> int:
 def dashboard(conference: Conference):
     figures = attendees.dashboard(conference)
     busiest_day = max((number for _day, number in figures.signups_per_day), default=0)
+    questions = db.session.scalars(
+        sa.select(Question)
+        .filter_by(conference_id=conference.id)
+        .order_by(Question.position, Question.id)
+    )
     return render_template(
-        "organizers/dashboard.html", conference=conference, figures=figures, busiest_day=busiest_day
+        "organizers/dashboard.html",
+        conference=conference,
+        figures=figures,
+        busiest_day=busiest_day,
+        languages=completeness(conference, [("question", q) for q in questions]),
+        language_name=language_name,
+        text_label=text_label,
     )
 
 

@@ -23,6 +23,7 @@ from flask_login import current_user
 
 from eventreg.conferences import services
 from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track
+from eventreg.conferences.rules import content_languages
 from eventreg.core import colors, images, uploads
 from eventreg.core.audit import AuditEntry
 from eventreg.core.errors import Invalid
@@ -44,6 +45,14 @@ from eventreg.organizers.forms import (
     SpeakerForm,
     TrackForm,
 )
+from eventreg.organizers.translation_forms import (
+    initial_texts,
+    language_name,
+    language_panels,
+    single_panel,
+    submitted_texts,
+    with_languages,
+)
 from eventreg.registration import questions as question_rules
 from eventreg.registration.models import Question
 from eventreg.schedule import conference_changes
@@ -57,7 +66,11 @@ AUDIT_PAGE_SIZE = 50
 @bp.route("/conferences/new", methods=["GET", "POST"])
 @require_creator
 def new_conference():
+    # Texts in other languages are added on the details page, once the main one is known.
     form = ConferenceForm()
+    form.main_language.choices = _language_choices()
+    if not form.main_language.data:
+        form.main_language.data = content_languages()[0]
     if form.validate_on_submit():
         try:
             conference = services.create_conference(current_user, **_conference_values(form))
@@ -66,7 +79,13 @@ def new_conference():
         else:
             flash(_("“%(title)s” is created as a draft.", title=conference.title), "success")
             return redirect(url_for("organizers.overview", slug=conference.slug))
-    return render_form("organizers/conference_form.html", form, conference=None, zones=_zones())
+    return render_form(
+        "organizers/conference_form.html",
+        form,
+        conference=None,
+        zones=_zones(),
+        panels=[single_panel(form, Conference.translated_fields, form.main_language.data)],
+    )
 
 
 @bp.get("/c/<slug>/")
@@ -85,7 +104,11 @@ def overview(conference: Conference):
 @bp.route("/c/<slug>/edit", methods=["GET", "POST"])
 @conference_view("organizer")
 def edit_conference(conference: Conference):
-    form = ConferenceForm(obj=conference)
+    main, texts = conference.main_language, Conference.translated_fields
+    form = with_languages(ConferenceForm, texts, main)(
+        obj=conference, **initial_texts(conference, texts, main)
+    )
+    form.main_language.choices = _language_choices()
     if request.method == "GET":
         # The form shows the registration window on the conference's own wall clock.
         for field in (form.registration_opens_at, form.registration_closes_at):
@@ -94,7 +117,10 @@ def edit_conference(conference: Conference):
     if form.validate_on_submit():
         try:
             conference = conference_changes.update_conference(
-                current_user, conference, **_conference_values(form)
+                current_user,
+                conference,
+                **_conference_values(form),
+                translations=submitted_texts(form, texts, main),
             )
         except Invalid as error:
             show_errors(form, error)
@@ -102,7 +128,11 @@ def edit_conference(conference: Conference):
             flash(_("The conference has been saved."), "success")
             return redirect(url_for("organizers.overview", slug=conference.slug))
     return render_form(
-        "organizers/conference_form.html", form, conference=conference, zones=_zones()
+        "organizers/conference_form.html",
+        form,
+        conference=conference,
+        zones=_zones(),
+        panels=language_panels(form, texts, main),
     )
 
 
@@ -249,7 +279,13 @@ def _uploaded(field) -> bytes:
 
 
 def _conference_values(form: ConferenceForm) -> dict:
-    return {field: form[field].data for field in services.CONFERENCE_FIELDS}
+    return {
+        field: form[field].data for field in services.CONFERENCE_FIELDS if field != "translations"
+    }
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    return [(language, language_name(language)) for language in content_languages()]
 
 
 def _zones() -> list[str]:
@@ -393,13 +429,18 @@ def speaker_photo(conference: Conference, item_id: int):
 
 
 def _speaker_page(conference: Conference, speaker: Speaker, photo_form: PhotoForm) -> str:
+    texts = Speaker.translated_fields
+    form = _section_form(conference, SECTIONS["speakers"])(
+        obj=speaker, formdata=None, **initial_texts(speaker, texts, conference.main_language)
+    )
     return render_template(
         "organizers/item_edit.html",
-        form=SpeakerForm(obj=speaker, formdata=None),
+        form=form,
         conference=conference,
         item=speaker,
         section="speakers",
         photo_form=photo_form,
+        panels=language_panels(form, texts, conference.main_language),
     )
 
 
@@ -428,10 +469,10 @@ def delete_question(conference: Conference, item_id: int):
 
 
 def _list_and_add(conference: Conference, section: Section):
-    form = section.form()
+    form = _section_form(conference, section)()
     if form.validate_on_submit():
         try:
-            item = section.save(current_user, conference, **_item_values(form, section))
+            item = section.save(current_user, conference, **_item_values(form, section, conference))
         except Invalid as error:
             show_errors(form, error)
         else:
@@ -446,17 +487,20 @@ def _list_and_add(conference: Conference, section: Section):
         conference=conference,
         items=items,
         question_kinds=QUESTION_KIND_LABELS,
+        panels=_panels(conference, section, form),
     )
 
 
 def _edit(conference: Conference, section: Section, item_id: int):
     item = _item_or_404(conference, section, item_id)
-    form = section.form(obj=item)
+    form = _section_form(conference, section)(
+        obj=item, **initial_texts(item, section.model.translated_fields, conference.main_language)
+    )
     if request.method == "GET" and section.name == "questions":
         form.choices.data = "\n".join(item.choices or [])
     if form.validate_on_submit():
         try:
-            section.save(current_user, conference, item, **_item_values(form, section))
+            section.save(current_user, conference, item, **_item_values(form, section, conference))
         except Invalid as error:
             show_errors(form, error)
         else:
@@ -469,6 +513,7 @@ def _edit(conference: Conference, section: Section, item_id: int):
         item=item,
         section=section.name,
         photo_form=PhotoForm(formdata=None) if section.name == "speakers" else None,
+        panels=_panels(conference, section, form),
     )
 
 
@@ -492,11 +537,23 @@ def _item_or_404(conference: Conference, section: Section, item_id: int):
     return item
 
 
-def _item_values(form, section: Section) -> dict:
-    values = {field: form[field].data for field in section.fields}
+def _item_values(form, section: Section, conference: Conference) -> dict:
+    values = {field: form[field].data for field in section.fields if field != "translations"}
     if section.name == "questions":
         values["choices"] = (form.choices.data or "").splitlines()
+    values["translations"] = submitted_texts(
+        form, section.model.translated_fields, conference.main_language
+    )
     return values
+
+
+def _section_form(conference: Conference, section: Section) -> type:
+    """The section's form with the texts in each of the conference's other languages."""
+    return with_languages(section.form, section.model.translated_fields, conference.main_language)
+
+
+def _panels(conference: Conference, section: Section, form) -> list:
+    return language_panels(form, section.model.translated_fields, conference.main_language)
 
 
 def _label(item) -> str:

@@ -20,6 +20,7 @@ from wtforms import (
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from eventreg.accounts.services import MAX_PASSWORD_LENGTH
 from eventreg.core.forms import Form
@@ -97,6 +98,17 @@ class GrantRoleForm(Form):
 
 class ConferenceForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    # The choices are the configured languages, set by the view.
+    main_language = SelectField(
+        _l("Main language"),
+        validators=[Optional()],
+        validate_choice=False,  # the service checks it (absent: the conference's stays)
+        description=_l(
+            "The language of the texts in the first tab; readers of a language without its "
+            "own text get this one. Changing it swaps the texts: those written in the new "
+            "main language move to the first tab, the old ones to their own."
+        ),
+    )
     slug = StringField(
         _l("Web address"),
         validators=[Optional(), Length(max=80)],
@@ -280,6 +292,14 @@ class SessionForm(Form):
         _l("Which end time?"), choices=[], validators=[Optional()], validate_choice=False
     )
     room_id = SelectField(_l("Room"), coerce=int)
+    # The choices are the configured languages, set by the view.
+    languages = SelectMultipleField(
+        _l("Spoken languages"),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        description=_l("The languages the session is given in."),
+    )
+    interpretation = BooleanField(_l("Interpretation offered"))
     # Checked by the schedule (a web address, http or https); typed as text so that the
     # schedule's message, not the browser's, explains a refusal.
     online_url = StringField(

@@ -14,6 +14,11 @@ from eventreg.organizers.account_views import render_form, show_errors
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.forms import BroadcastForm
+from eventreg.organizers.translation_forms import (
+    language_panels,
+    submitted_texts,
+    with_languages,
+)
 from eventreg.registration import broadcasts as messaging
 from eventreg.registration.models import Broadcast
 
@@ -27,7 +32,8 @@ def messages(conference: Conference):
         .where(Talk.start_at.is_not(None))
         .order_by(Talk.start_at, Talk.id)
     ).all()
-    form = BroadcastForm()
+    main = conference.main_language
+    form = with_languages(BroadcastForm, Broadcast.translated_fields, main)()
     form.talk_id.choices = [(0, _("All confirmed attendees"))] + [
         (talk.id, _("Seat holders of “%(title)s”", title=talk.title)) for talk in talks
     ]
@@ -42,6 +48,7 @@ def messages(conference: Conference):
                 subject=form.subject.data,
                 body=form.body.data,
                 talk=talk,
+                translations=submitted_texts(form, Broadcast.translated_fields, main),
             )
         except Invalid as error:
             show_errors(form, error)
@@ -66,6 +73,7 @@ def messages(conference: Conference):
         conference=conference,
         sent=sent,
         states=messaging.delivery_states([broadcast.id for broadcast in sent]),
+        panels=language_panels(form, Broadcast.translated_fields, main),
     )
 
 

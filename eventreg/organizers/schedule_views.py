@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from eventreg.conferences.models import Conference, Room, Speaker, Talk
+from eventreg.conferences.rules import content_languages
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
 from eventreg.core.timeutil import (
@@ -29,6 +30,13 @@ from eventreg.organizers.account_views import render_form, show_errors
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.forms import SESSION_KIND_LABELS, SessionForm
+from eventreg.organizers.translation_forms import (
+    initial_texts,
+    language_name,
+    language_panels,
+    submitted_texts,
+    with_languages,
+)
 from eventreg.schedule import changes, conflicts
 from eventreg.schedule import services as schedule
 from eventreg.schedule.grid import SessionCard, build_days
@@ -72,7 +80,13 @@ def new_session(conference: Conference):
         else:
             return _preview(form, conference, None, plan)
     _offer_occurrences(form, conference)
-    return render_form("organizers/session_form.html", form, conference=conference, talk=None)
+    return render_form(
+        "organizers/session_form.html",
+        form,
+        conference=conference,
+        talk=None,
+        panels=_panels(form, conference),
+    )
 
 
 @bp.route("/c/<slug>/sessions/<id:talk_id>", methods=["GET", "POST"])
@@ -106,7 +120,13 @@ def edit_session(conference: Conference, talk_id: int):
             return _preview(form, conference, talk, plan)
     talk = db.session.get(Talk, talk_id)
     _offer_occurrences(form, conference)
-    return render_form("organizers/session_form.html", form, conference=conference, talk=talk)
+    return render_form(
+        "organizers/session_form.html",
+        form,
+        conference=conference,
+        talk=talk,
+        panels=_panels(form, conference),
+    )
 
 
 @bp.route("/c/<slug>/sessions/<id:talk_id>/cancel", methods=["GET", "POST"])
@@ -183,7 +203,10 @@ def _conference_days(conference: Conference) -> list[date]:
 
 
 def _session_form(conference: Conference) -> SessionForm:
-    form = SessionForm()
+    form = with_languages(SessionForm, Talk.translated_fields, conference.main_language)()
+    form.languages.choices = [
+        (language, language_name(language)) for language in content_languages()
+    ]
     form.title.flags.required = True  # the schedule refuses a session without one
     form.track_id.choices = [(0, _("No track"))] + [(t.id, t.name) for t in conference.tracks]
     form.room_id.choices = [(0, _("No room (concerns everyone)"))] + [
@@ -207,6 +230,10 @@ def _fill(form: SessionForm, conference: Conference, talk: Talk) -> None:
     form.speaker_ids.data = [speaker.id for speaker in talk.speakers]
     form.capacity.data = talk.capacity
     form.online_url.data = talk.online_url
+    form.languages.data = list(talk.languages or [])
+    form.interpretation.data = bool(talk.interpretation)
+    for name, text in initial_texts(talk, Talk.translated_fields, conference.main_language).items():
+        form[name].data = text
     if talk.scheduled:
         start, end = talk.start_at.astimezone(tz), talk.end_at.astimezone(tz)
         form.day.data = start.date().isoformat()
@@ -252,6 +279,9 @@ def _proposal(conference: Conference, form: SessionForm) -> changes.SessionField
         online_url=form.online_url.data or "",
         start_at=start_at,
         end_at=end_at,
+        translations=submitted_texts(form, Talk.translated_fields, conference.main_language),
+        languages=form.languages.data or [],
+        interpretation=bool(form.interpretation.data),
     )
 
 
@@ -287,8 +317,17 @@ def _day_or_none(value: str) -> date | None:
 def _preview(form: SessionForm, conference: Conference, talk: Talk | None, plan):
     _offer_occurrences(form, conference)
     return render_template(
-        "organizers/session_form.html", form=form, conference=conference, talk=talk, plan=plan
+        "organizers/session_form.html",
+        form=form,
+        conference=conference,
+        talk=talk,
+        plan=plan,
+        panels=_panels(form, conference),
     )
+
+
+def _panels(form: SessionForm, conference: Conference) -> list:
+    return language_panels(form, Talk.translated_fields, conference.main_language)
 
 
 def _show_refusal(form: SessionForm, refused: Invalid) -> None:

@@ -10,10 +10,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from eventreg.conferences.models import Conference, Talk
+from eventreg.conferences.rules import clean_translations
 from eventreg.core import audit
 from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
+from eventreg.core.translations import text_in
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration import notifications
 from eventreg.registration.models import Broadcast, BroadcastMessage, Registration, SessionSignup
@@ -55,10 +57,25 @@ def send_broadcast(
     subject: str,
     body: str,
     talk: Talk | None = None,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> Broadcast:
-    """Queue ``subject``/``body`` to every recipient; raises Invalid for refused input."""
+    """Queue ``subject``/``body`` to every recipient; raises Invalid for refused input.
+
+    ``translations`` holds the texts in the conference's other languages
+    (``{"zh": {"subject": …, "body": …}}``): each recipient gets the language they
+    registered in, else the main one."""
     subject, body = " ".join((subject or "").split()), (body or "").strip()
-    errors = {}
+    errors: dict[str, str] = {}
+    texts = {}
+    try:
+        texts = clean_translations(
+            _single_line_subjects(translations),
+            {"subject": MAX_SUBJECT, "body": MAX_BODY},
+            main_language=conference.main_language,
+            multiline=("body",),
+        )
+    except Invalid as refused:
+        errors.update(refused.errors)
     if not subject:
         errors["subject"] = _("Write a subject.")
     elif len(subject) > MAX_SUBJECT:
@@ -83,13 +100,19 @@ def send_broadcast(
             sender=staff.email if staff else "command line",
             subject=subject,
             body=body,
+            translations=texts,
             created_at=utcnow(),
         )
         db.session.add(broadcast)
         db.session.flush()
         queued = []
         for registration in people:
-            row = notifications.organizer_message(registration, subject, body)
+            language = (registration.locale or "").split("_")[0]
+            row = notifications.organizer_message(
+                registration,
+                text_in(broadcast, "subject", language),
+                text_in(broadcast, "body", language),
+            )
             if row is not None:
                 queued.append(row)
         db.session.flush()
@@ -103,9 +126,26 @@ def send_broadcast(
             broadcast,
             conference_id=conference.id,
             summary=subject,
-            after={"talk_id": broadcast.talk_id, "recipients": len(queued), "subject": subject},
+            after={
+                "talk_id": broadcast.talk_id,
+                "recipients": len(queued),
+                "subject": subject,
+                **({"translations": texts} if texts else {}),
+            },
         )
     return broadcast
+
+
+def _single_line_subjects(translations: object) -> object:
+    """Subjects are one line, spaces collapsed, as the main one is."""
+    if not isinstance(translations, dict):
+        return translations
+    return {
+        language: {**texts, "subject": " ".join(texts["subject"].split())}
+        if isinstance(texts, dict) and isinstance(texts.get("subject"), str)
+        else texts
+        for language, texts in translations.items()
+    }
 
 
 def delivery_states(broadcast_ids: list[int]) -> dict[int, DeliveryState]:

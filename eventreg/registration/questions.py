@@ -1,7 +1,7 @@
 """The organizers' own questions on the registration form."""
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -10,13 +10,19 @@ from flask_babel import gettext as _
 
 from eventreg.accounts.models import User
 from eventreg.conferences.models import Conference
-from eventreg.conferences.services import check_lengths, delete_audited, save_audited, strip_fields
+from eventreg.conferences.services import (
+    check_lengths,
+    clean_row_translations,
+    delete_audited,
+    save_audited,
+    strip_fields,
+)
 from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.registration.models import QUESTION_KINDS, Answer, Question
 
-QUESTION_FIELDS = ("label", "help_text", "kind", "required", "choices", "position")
+QUESTION_FIELDS = ("label", "help_text", "kind", "required", "choices", "position", "translations")
 CHOICE_KINDS = ("single_choice", "multiple_choice")
 MAX_CHOICE_LENGTH = 200
 
@@ -32,6 +38,29 @@ class QuestionDefinition:
     kind: str
     required: bool
     choices: tuple[str, ...]
+    # What the reader is shown for each choice; the answer stored stays the main-language
+    # choice (so that counts stay one per choice whatever language people read).
+    choice_labels: tuple[str, ...] = ()
+    # The other languages' texts: (language, label, help text, choices) each.
+    texts: tuple[tuple[str, str, str, tuple[str, ...]], ...] = ()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.choice_labels or self.choices
+
+    def in_language(self, language: str | None) -> "QuestionDefinition":
+        """The question as a reader of ``language`` reads it: each text in that language
+        where it is written, else in the main language."""
+        for lang, label, help_text, choices in self.texts:
+            if lang == language:
+                return replace(
+                    self,
+                    label=label or self.label,
+                    help_text=help_text or self.help_text,
+                    choice_labels=choices if len(choices) == len(self.choices) else (),
+                    texts=(),
+                )
+        return replace(self, texts=())
 
 
 # Definitions by (conference id, the conference's updated_at), per process. Every change of
@@ -58,6 +87,7 @@ def definitions(conference: Conference) -> tuple[QuestionDefinition, ...]:
             Question.kind,
             Question.required,
             Question.choices,
+            Question.translations,
         )
         .filter_by(conference_id=conference.id)
         .order_by(Question.position, Question.id)
@@ -70,6 +100,15 @@ def definitions(conference: Conference) -> tuple[QuestionDefinition, ...]:
             kind=row.kind,
             required=bool(row.required),
             choices=tuple(row.choices or ()),
+            texts=tuple(
+                (
+                    language,
+                    texts.get("label") or "",
+                    texts.get("help_text") or "",
+                    tuple(texts.get("choices") or ()),
+                )
+                for language, texts in sorted((row.translations or {}).items())
+            ),
         )
         for row in rows
     )
@@ -91,7 +130,7 @@ def save_question(
     actor: User, conference: Conference, question: Question | None = None, **values: Any
 ) -> Question:
     errors: dict[str, str] = {}
-    values = strip_fields(values, QUESTION_FIELDS)
+    given, values = values, strip_fields(values, QUESTION_FIELDS)
     check_lengths(values, errors)
     if not values["label"]:
         errors["label"] = _("Write the question.")
@@ -111,6 +150,19 @@ def save_question(
     else:
         choices = []
     values["choices"] = choices
+    if values["kind"] not in CHOICE_KINDS and isinstance(given.get("translations"), dict):
+        # Choices belong to the choice kinds only, in every language.
+        given = {**given, "translations": _without_choices(given["translations"])}
+    clean_row_translations(
+        Question,
+        conference,
+        question,
+        given,
+        values,
+        errors,
+        limits={"choices": MAX_CHOICE_LENGTH},
+        list_lengths={"choices": len(choices)},
+    )
     values["required"] = bool(values.get("required"))
     values["position"] = values.get("position") or 0
     if errors:
@@ -120,6 +172,15 @@ def save_question(
         return save_audited(
             actor, conference, Question, question, values, QUESTION_FIELDS, values["label"]
         )
+
+
+def _without_choices(translations: dict[str, Any]) -> dict[str, Any]:
+    return {
+        language: {field: text for field, text in texts.items() if field != "choices"}
+        if isinstance(texts, dict)
+        else texts
+        for language, texts in translations.items()
+    }
 
 
 def delete_question(actor: User, conference: Conference, question: Question) -> None:

@@ -16,6 +16,7 @@ scheduled session cannot be unscheduled", "a cancelled session cannot change", t
 import enum
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from copy import deepcopy
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, TypeGuard, TypeVar, cast
@@ -29,7 +30,12 @@ from sqlalchemy.engine import Result
 from sqlalchemy.orm import selectinload
 
 from eventreg.conferences.models import TALK_KINDS, Conference, Room, Speaker, Talk, Track
-from eventreg.conferences.rules import check_capacity, skipped_time_message
+from eventreg.conferences.rules import (
+    check_capacity,
+    clean_translations,
+    content_languages,
+    skipped_time_message,
+)
 from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.core.text import has_forbidden_characters
@@ -70,12 +76,19 @@ LABELS = {
     "capacity": _l("Seats"),
     "status": _l("Status"),
     "online_url": _l("Online link"),
+    "title_translations": _l("Title in other languages"),
+    "abstract_translations": _l("Abstract in other languages"),
+    "languages": _l("Spoken languages"),
+    "interpretation": _l("Interpretation"),
 }
 
 # What a calendar shows of a session: changing one of these sends updates and raises the
 # session's revision (its iCalendar SEQUENCE). Speakers count as well: they get invites.
 # The online link is in the invites (CONFERENCE) of those who hold the session.
-CALENDAR_FIELDS = frozenset({"time", "room", "title", "speakers", "status", "online_url"})
+# A translated title is what readers of that language see in their calendars.
+CALENDAR_FIELDS = frozenset(
+    {"time", "room", "title", "title_translations", "speakers", "status", "online_url"}
+)
 # Where the session is: a change of one of these is checked against the other sessions.
 PLACEMENT_FIELDS = frozenset({"time", "room", "speakers"})
 # How the update mail names each calendar change (see schedule.notifications.CHANGE_LABELS).
@@ -83,6 +96,7 @@ _MAIL_CHANGES = {
     "time": "time",
     "room": "room",
     "title": "details",
+    "title_translations": "details",
     "speakers": "speakers",
     "online_url": "online_link",
 }
@@ -118,6 +132,10 @@ class SessionFields:
     end_at: object = UNCHANGED
     capacity: object = UNCHANGED
     online_url: object = UNCHANGED
+    # {"zh": {"title": …, "abstract": …}}: the texts in the conference's other languages.
+    translations: object = UNCHANGED
+    languages: object = UNCHANGED  # spoken language codes
+    interpretation: object = UNCHANGED
 
     def given(self) -> dict[str, object]:
         return {
@@ -144,6 +162,9 @@ class SessionValues:
     # Where those who hold the session join it online ("" for none); a room and a link
     # make the session hybrid.
     online_url: str = ""
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    languages: tuple[str, ...] = ()
+    interpretation: bool = False
 
     @property
     def scheduled(self) -> bool:
@@ -179,6 +200,9 @@ def values_of(talk: Talk) -> SessionValues:
         capacity=talk.capacity,
         status=talk.status,
         online_url=talk.online_url or "",
+        translations=deepcopy(talk.translations or {}),
+        languages=tuple(talk.languages or ()),
+        interpretation=bool(talk.interpretation),
     )
 
 
@@ -475,8 +499,42 @@ def _proposed(
             errors["online_url"] = refusal
         else:
             values["online_url"] = online_url
+    _check_languages(facts.conference, given, values, errors)
     errors.update(_check_times(current, given, values))
     return replace(current, **values), errors
+
+
+def _check_languages(
+    conference: Conference, given: dict[str, object], values: dict[str, Any], errors: dict[str, str]
+) -> None:
+    """The session's texts in other languages, its spoken languages and interpretation."""
+    if "translations" in given:
+        try:
+            values["translations"] = clean_translations(
+                given["translations"],
+                {"title": TITLE_MAX, "abstract": ABSTRACT_MAX},
+                main_language=conference.main_language,
+                multiline=("abstract",),
+            )
+        except Invalid as refused:
+            errors.update(refused.errors)
+    if "languages" in given:
+        spoken = given["languages"]
+        known = content_languages()
+        if not isinstance(spoken, list | tuple) or not all(
+            isinstance(code, str) and code in known for code in spoken
+        ):
+            errors["languages"] = _(
+                "Give the spoken languages as a list of: %(languages)s.",
+                languages=", ".join(known),
+            )
+        else:
+            values["languages"] = tuple(dict.fromkeys(spoken))
+    if "interpretation" in given:
+        if not isinstance(given["interpretation"], bool):
+            errors["interpretation"] = _("Say true or false.")
+        else:
+            values["interpretation"] = given["interpretation"]
 
 
 def _checked_online_url(value: object) -> tuple[str, str | None]:
@@ -707,6 +765,36 @@ def _changes(
         yield Change("capacity", _seats(old.capacity), _seats(after.capacity))
     if old.online_url != after.online_url:
         yield Change("online_url", old.online_url or "—", after.online_url or "—")
+    for text in ("title", "abstract"):
+        was, now = _translated(old, text), _translated(after, text)
+        if was != now:
+            yield Change(f"{text}_translations", _texts_in(was, text), _texts_in(now, text))
+    if old.languages != after.languages:
+        yield Change(
+            "languages", ", ".join(old.languages) or "—", ", ".join(after.languages) or "—"
+        )
+    if old.interpretation != after.interpretation:
+        yield Change("interpretation", _offered(old.interpretation), _offered(after.interpretation))
+
+
+def _translated(values: SessionValues, text: str) -> dict[str, str]:
+    return {
+        language: texts[text]
+        for language, texts in sorted(values.translations.items())
+        if texts.get(text)
+    }
+
+
+def _texts_in(texts: dict[str, str], text: str) -> str:
+    """Translations as the preview names them: "zh: “…”" (excerpts of abstracts)."""
+    if not texts:
+        return "—"
+    shown = _quoted if text == "title" else _excerpt
+    return "; ".join(f"{language}: {shown(value)}" for language, value in texts.items())
+
+
+def _offered(offered: bool) -> str:
+    return _("Offered") if offered else _("Not offered")  # type: ignore[no-any-return]
 
 
 def _when(start: datetime | None, end: datetime | None, tz: ZoneInfo, *, with_day: bool) -> str:

@@ -1,6 +1,7 @@
 """Changes to a whole conference that reach its attendees: new details or capacity (the
 waiting list moves up at once), and next year's edition copied from this one."""
 
+from copy import deepcopy
 from datetime import date
 from typing import Any
 
@@ -15,6 +16,7 @@ from eventreg.conferences.services import (
     ROOM_FIELDS,
     SPEAKER_FIELDS,
     TRACK_FIELDS,
+    audited,
     clean_conference,
     copy_row,
     field_values,
@@ -28,7 +30,7 @@ from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
 from eventreg.registration import reminders
 from eventreg.registration import services as registration
-from eventreg.registration.models import Question
+from eventreg.registration.models import Answer, Question
 from eventreg.registration.questions import QUESTION_FIELDS
 
 # What a reminder e-mail says or when it goes out: a change to one of these records the
@@ -61,16 +63,19 @@ def update_conference(actor: User, conference: Conference, **values: Any) -> Con
     again in the same transaction."""
     with registration.conference_write(conference.id) as locked:
         values = clean_conference(values, existing=locked)
-        before = audit.snapshot(locked, CONFERENCE_FIELDS)
+        before = audited(locked, CONFERENCE_FIELDS)
+        old_language = locked.main_language
         try:
             with db.session.begin_nested():
                 for field, value in values.items():
                     setattr(locked, field, value)
+                if values["main_language"] != old_language:
+                    switch_main_language(locked, old_language, values["main_language"])
                 db.session.flush()
         except IntegrityError:
             raise slug_taken(values["slug"]) from None
         promoted = registration.promote_waiting(locked)
-        old, new = audit.changed(before, audit.snapshot(locked, CONFERENCE_FIELDS))
+        old, new = audit.changed(before, audited(locked, CONFERENCE_FIELDS))
         if SESSION_REMINDER_INPUTS & set(new):
             reminders.refresh_conference(locked)
         elif CONFERENCE_REMINDER_INPUTS & set(new):
@@ -89,6 +94,46 @@ def update_conference(actor: User, conference: Conference, **values: Any) -> Con
                 after=new,
             )
         return locked
+
+
+def switch_main_language(conference: Conference, old: str, new: str) -> None:
+    """The columns of the conference and of everything written for it take the texts in
+    ``new``, and the texts they held move to the translations under ``old``. A text not
+    written in ``new`` stays in its column: readers get it as before, never a blank."""
+    rows: list[Any] = [conference]
+    for model in (Room, Track, Speaker, Talk, Question):
+        rows += db.session.scalars(sa.select(model).filter_by(conference_id=conference.id))
+    for row in rows:
+        before = list(row.choices or []) if isinstance(row, Question) else None
+        _swap_texts(row, old, new)
+        if before is not None and before != list(row.choices or []):
+            _rename_answers(row, dict(zip(before, row.choices, strict=True)))
+
+
+def _rename_answers(question: Question, renamed: dict[str, str]) -> None:
+    """Answers store the main-language choice: they follow it into the new main language,
+    so that each choice keeps one count."""
+    for answer in db.session.scalars(sa.select(Answer).filter_by(question_id=question.id)):
+        if isinstance(answer.value, str):
+            answer.value = renamed.get(answer.value, answer.value)
+        elif isinstance(answer.value, list):
+            answer.value = [renamed.get(choice, choice) for choice in answer.value]
+
+
+def _swap_texts(row: Any, old: str, new: str) -> None:
+    texts = {language: dict(found) for language, found in (row.translations or {}).items()}
+    incoming, outgoing = texts.pop(new, {}), {}
+    for field in row.translated_fields:
+        current = getattr(row, field)
+        if current:
+            outgoing[field] = list(current) if isinstance(current, list) else current
+        replacement = incoming.get(field)
+        # A list (a question's choices) only as long as the one it replaces.
+        if replacement and (not isinstance(current, list) or len(replacement) == len(current)):
+            setattr(row, field, replacement)
+    if outgoing:
+        texts[old] = outgoing
+    row.translations = texts
 
 
 def duplicate_conference(
@@ -149,6 +194,9 @@ def duplicate_conference(
                     track=tracks.get(talk.track_id),
                     capacity=talk.capacity,
                     online_url=talk.online_url,
+                    translations=deepcopy(talk.translations or {}),
+                    languages=list(talk.languages or []),
+                    interpretation=talk.interpretation,
                     status="scheduled",
                     speakers=[speakers[speaker.id] for speaker in talk.speakers],
                 )
@@ -165,6 +213,6 @@ def duplicate_conference(
             conference_id=copy.id,
             summary=_("Copied from “%(title)s”", title=source.title),
             before={"source": source.slug, "source_start_date": source.start_date.isoformat()},
-            after=audit.snapshot(copy, CONFERENCE_FIELDS),
+            after=audited(copy, CONFERENCE_FIELDS),
         )
         return copy

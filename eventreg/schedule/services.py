@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from eventreg.conferences.models import Conference, Speaker, Talk
+from eventreg.conferences.services import audited
 from eventreg.core import audit
 from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.extensions import db
@@ -39,6 +40,7 @@ from eventreg.schedule.changes import (
     Notice,
     SessionFields,
     SessionPlan,
+    SessionValues,
     plan_cancel,
     plan_create,
     plan_update,
@@ -56,6 +58,9 @@ SESSION_AUDIT_FIELDS = (
     "capacity",
     "status",
     "online_url",
+    "translations",
+    "languages",
+    "interpretation",
 )
 
 
@@ -72,7 +77,7 @@ class SessionSaved:
 
 
 def snapshot(talk: Talk) -> dict[str, Any]:
-    values = audit.snapshot(talk, SESSION_AUDIT_FIELDS)
+    values = audited(talk, SESSION_AUDIT_FIELDS)
     values["speaker_ids"] = sorted(speaker.id for speaker in talk.speakers)
     return values
 
@@ -131,6 +136,7 @@ def update_session(actor: audit.Actor, talk: Talk, proposal: SessionFields) -> S
         talk.track_id, talk.room_id = after.track_id, after.room_id
         talk.start_at, talk.end_at = after.start_at, after.end_at
         talk.online_url = after.online_url
+        _set_languages(talk, after)
         if plan.changed("speakers"):
             talk.speakers = _speakers(after.speaker_ids)
         if plan.calendar_changed:
@@ -235,9 +241,16 @@ def _create(actor: audit.Actor, conference: Conference, plan: SessionPlan) -> Ta
     return talk
 
 
+def _set_languages(talk: Talk, after: SessionValues) -> None:
+    # New objects, so that the JSON columns are seen to change.
+    talk.translations = {language: dict(texts) for language, texts in after.translations.items()}
+    talk.languages = list(after.languages)
+    talk.interpretation = after.interpretation
+
+
 def _new_talk(conference: Conference, plan: SessionPlan, speakers: list[Speaker]) -> Talk:
     after = plan.after
-    return Talk(
+    talk = Talk(
         conference=conference,
         title=after.title,
         abstract=after.abstract,
@@ -250,6 +263,8 @@ def _new_talk(conference: Conference, plan: SessionPlan, speakers: list[Speaker]
         end_at=after.end_at,
         speakers=speakers,
     )
+    _set_languages(talk, after)
+    return talk
 
 
 def _audit_created(actor: audit.Actor, conference: Conference, talk: Talk) -> None:

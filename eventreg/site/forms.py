@@ -32,6 +32,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from eventreg.conferences.models import Conference
 from eventreg.core.forms import Form
+from eventreg.core.translations import reader_language, text_in
 from eventreg.registration.models import Registration
 from eventreg.registration.questions import QuestionDefinition
 from eventreg.registration.services import Details, RegistrationData
@@ -169,7 +170,12 @@ def question_field(question: QuestionDefinition) -> Field:
         if question.required
         else [Optional()]
     )
-    choices = [SelectChoice(choice) for choice in question.choices or []]
+    # The value is the main-language choice, which is what is stored; the label is the
+    # reader's language.
+    choices = [
+        SelectChoice(choice, label)
+        for choice, label in zip(question.choices or (), question.labels, strict=True)
+    ]
     if question.kind == "single_choice":
         return RadioField(
             label,
@@ -279,8 +285,9 @@ class ResendForm(Form):
 
 
 def consent_text_for(conference: Conference) -> str:
-    """The privacy text the attendee agrees to: the organizer's, or a plain default."""
-    return conference.privacy_notice.strip() or str(
+    """The privacy text the attendee agrees to, in their language (else the main one): the
+    organizer's, or a plain default."""
+    return (text_in(conference, "privacy_notice") or "").strip() or str(
         _l(
             "I agree that the organizers store the details I give here to manage my "
             "registration for this conference."
@@ -326,8 +333,15 @@ def _form_class(base: type[_F], questions: Sequence[QuestionDefinition], **extra
 def registration_form(
     conference: Conference, questions: Sequence[QuestionDefinition]
 ) -> RegistrationForm:
-    """A registration form with the conference's questions and its consent checkbox."""
-    form_class = _form_class(RegistrationForm, questions, consent_text=consent_text_for(conference))
+    """A registration form with the conference's questions and its consent checkbox, in
+    the reader's language; the consent text kept with the registration is the one shown."""
+    language = reader_language() or conference.main_language
+    form_class = _form_class(
+        RegistrationForm,
+        [question.in_language(language) for question in questions],
+        consent_text=consent_text_for(conference),
+        language=language,
+    )
     return form_class()
 
 
@@ -336,7 +350,10 @@ def details_form(
 ) -> DetailsForm:
     """The edit form; ``prefill`` fills it with what the attendee gave before (for a GET;
     a submitted form must be judged on what was sent, not topped up with stored values)."""
-    form_class = _form_class(DetailsForm, questions)
+    language = reader_language()
+    form_class = _form_class(
+        DetailsForm, [question.in_language(language) for question in questions], language=language
+    )
     if not prefill:
         return form_class()
     current = {answer.question_id: answer.value for answer in registration.answers}
