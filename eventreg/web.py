@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from flask import Flask, abort, current_app, jsonify, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from markupsafe import escape
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from eventreg.api import register_api
@@ -40,6 +40,8 @@ def register_web(app: Flask) -> None:
         format_day_short=timeutil.format_day_short,
         html_lang=html_lang,
         language_names=LANGUAGE_NAMES,
+        lang_tag=lang_tag,
+        language_list=language_list,
         this_page_with=this_page_with,
         checkin_qr=checkin.checkin_qr,
     )
@@ -47,8 +49,13 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters.update(rich=richtext.to_html, plain=richtext.to_plain)
     # Names in a sentence: "A, B, and C", "A、B和C", "A, B e C".
     app.jinja_env.filters["list_text"] = list_text
-    # What organizers wrote, in the reader's language: {{ talk|tr("title") }}.
-    app.jinja_env.filters["tr"] = translations.text_in
+    # What organizers wrote, in the reader's language: {{ talk|tr("title") }}; with
+    # <h1{{ talk|lang_of("title", conference) }}> the element says when the text is in
+    # another language than the page (its fallback), {{ track|tr_marked("name",
+    # conference) }} wraps it in a <span lang> for inline text.
+    app.jinja_env.filters.update(
+        tr=translations.text_in, lang_of=lang_of, tr_marked=tr_marked, lang_mark=lang_mark
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -77,7 +84,10 @@ def register_web(app: Flask) -> None:
     @app.before_request
     def remember_language():
         lang = request.args.get("lang")
-        if lang in app.config["LANGUAGES"]:
+        # The API and the frab exports are read by apps, cookie-less: there ``lang`` only
+        # chooses the language of one answer.
+        machine_read = request.path.startswith("/api/") or request.blueprint == "frab"
+        if lang in app.config["LANGUAGES"] and not machine_read:
             session["lang"] = lang
 
     @app.after_request
@@ -105,6 +115,50 @@ HTML_LANG_TAGS = {"zh": "zh-Hans"}
 def html_lang() -> str:
     locale = str(get_locale())
     return HTML_LANG_TAGS.get(locale, locale.replace("_", "-"))
+
+
+def lang_tag(language: str) -> str:
+    """A content language code as a BCP 47 tag for ``lang=``."""
+    return HTML_LANG_TAGS.get(language, language)
+
+
+def lang_mark(language: str | None) -> Markup:
+    """`` lang="…"`` for an element whose text is in ``language``, when that is not the
+    page's language (nothing otherwise, and nothing for an unknown one)."""
+    if not language or language == translations.reader_language():
+        return Markup("")
+    return Markup(' lang="%s"') % lang_tag(language)
+
+
+def language_list(codes) -> Markup:
+    """Languages named each in itself and marked with its ``lang``, joined as the page's
+    language joins a list ("English e 中文")."""
+    names = [
+        Markup('<span lang="%s">%s</span>') % (lang_tag(code), LANGUAGE_NAMES.get(code, code))
+        for code in codes
+    ]
+    # The list patterns are CLDR's words and punctuation, never markup.
+    return Markup(list_text(names))  # noqa: S704
+
+
+def _main_language(conference) -> str | None:
+    return conference if isinstance(conference, str | None) else conference.main_language
+
+
+def lang_of(obj, field: str, conference) -> Markup:
+    """The ``lang`` mark of what ``obj|tr(field)`` shows (``conference``: its conference,
+    or its main language)."""
+    _text, language = translations.text_and_language(obj, field, main=_main_language(conference))
+    return lang_mark(language)
+
+
+def tr_marked(obj, field: str, conference) -> Markup:
+    """``obj|tr(field)`` escaped, inside ``<span lang>`` when in another language."""
+    text, language = translations.text_and_language(obj, field, main=_main_language(conference))
+    mark = lang_mark(language)
+    if not mark:
+        return escape(text or "")
+    return Markup("<span%s>%s</span>") % (mark, text or "")
 
 
 def this_page_with(**changes) -> str:

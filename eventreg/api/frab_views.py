@@ -4,12 +4,15 @@ Apps poll these like calendar feeds. Both carry an ETag derived from the confere
 ``feed_revision`` (see ``conferences.revisions``) and a Last-Modified (the revision's
 moment), so a poll whose copy is current gets its 304 after one indexed query, before the
 programme is loaded. Bodies are cached by ETag (shared through Redis when configured).
-Nothing is written on a GET. The export has no language: it does not vary with the reader's.
+Nothing is written on a GET. Texts come in the reader's language (``?lang=`` or
+Accept-Language, else the conference's main language), so the language is part of the
+ETag and shared caches keep one copy per language (``Vary``).
 """
 
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, json, request
+from flask_babel import get_locale
 from werkzeug.http import is_resource_modified
 
 from eventreg.api.errors import register_error_handlers
@@ -19,7 +22,7 @@ from eventreg.core.extensions import cache
 from eventreg.schedule.frab import FrabSchedule, build_schedule, schedule_json, schedule_xml
 
 # Raise it when either document's form changes for the same data.
-FRAB_FORMAT = "1"
+FRAB_FORMAT = "2"
 
 bp = Blueprint("frab", __name__, url_prefix="/c/<slug>")
 register_error_handlers(bp)
@@ -48,6 +51,7 @@ def _export(
         conference.id,
         conference.uuid,
         conference.feed_revision,
+        str(get_locale()),
         current_app.config["BASE_URL"],
     )
     response = Response(mimetype=mimetype)
@@ -56,6 +60,8 @@ def _export(
     # Shared caches may keep it, but must ask again each time (cheap: usually a 304).
     response.cache_control.public = True
     response.cache_control.no_cache = True
+    # The language may also be the one chosen on the site, kept in the session cookie.
+    response.vary.update(("Accept-Language", "Cookie"))
     if not is_resource_modified(request.environ, etag=etag, last_modified=response.last_modified):
         response.status_code = 304
         return response

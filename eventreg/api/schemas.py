@@ -9,6 +9,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     model_validator,
@@ -58,7 +59,30 @@ class PageQuery(BaseModel):
     per_page: int = Field(50, ge=1, le=200, description="Items per page.")
 
 
-class SyncQuery(PageQuery):
+# The site's languages (config.LANGUAGES); the schema is static, so they are named here.
+ContentLanguage = Literal["en", "zh", "it"]
+
+
+class ContentQuery(BaseModel):
+    """The language of the texts: what organizers wrote (titles, abstracts, names, bios)
+    comes in the reader's language when written in it, else in the conference's main
+    language, never blank. The reader's language is ``lang``, else Accept-Language."""
+
+    lang: ContentLanguage | SkipJsonSchema[None] = _optional_filter(
+        "The language of the texts; without it, the best match of Accept-Language. "
+        "The answer's Content-Language says which one was used."
+    )
+    translations: Literal["all"] | SkipJsonSchema[None] = _optional_filter(
+        '"all": also give each item\'s texts in every language they are written in '
+        "(``translations``), for apps that switch language themselves."
+    )
+
+
+class ContentPageQuery(PageQuery, ContentQuery):
+    pass
+
+
+class SyncQuery(PageQuery, ContentQuery):
     updated_since: Instant | SkipJsonSchema[None] = _optional_filter(
         f"Only items changed at or after this instant (with a UTC offset, {CALENDAR_SPAN})."
     )
@@ -97,9 +121,48 @@ def _html_text(what: str):
     )
 
 
+def _translations_field():
+    return Field(
+        None,
+        description="With ``translations=all``: the texts by language code, each language "
+        "with the fields written in it (the main language's from the item itself); a reader "
+        "of a language takes its text, else the main language's. Absent otherwise.",
+    )
+
+
+class ConferenceTexts(BaseModel):
+    title: str | None = None
+    description: str | None = None
+    description_html: str | None = None
+    venue: str | None = None
+
+
+class RoomTexts(BaseModel):
+    name: str | None = None
+
+
+class TrackTexts(BaseModel):
+    name: str | None = None
+    description: str | None = None
+    description_html: str | None = None
+
+
+class SessionTexts(BaseModel):
+    title: str | None = None
+    abstract: str | None = None
+    abstract_html: str | None = None
+
+
+class SpeakerTexts(BaseModel):
+    title: str | None = None
+    bio: str | None = None
+    bio_html: str | None = None
+
+
 class ConferenceOut(BaseModel):
     slug: str
     uuid: str
+    main_language: str = Field(description="The language the conference is written in first.")
     title: str
     description: str = _plain_text("description")
     description_html: str = _html_text("description")
@@ -117,6 +180,7 @@ class ConferenceOut(BaseModel):
     banner_url: str | None = Field(description="WebP, 1600x500 pixels or smaller at 16:5.")
     accent_color: str | None = Field(description='"#rrggbb", dark enough for white text.')
     updated_at: datetime
+    translations: dict[str, ConferenceTexts] | None = _translations_field()
 
 
 class RoomOut(BaseModel):
@@ -124,6 +188,7 @@ class RoomOut(BaseModel):
     name: str
     description: str
     seats: int | None
+    translations: dict[str, RoomTexts] | None = _translations_field()
 
 
 class TrackOut(BaseModel):
@@ -132,6 +197,7 @@ class TrackOut(BaseModel):
     description: str = _plain_text("description")
     description_html: str = _html_text("description")
     color: str
+    translations: dict[str, TrackTexts] | None = _translations_field()
 
 
 class SpeakerRef(BaseModel):
@@ -153,8 +219,16 @@ class SessionOut(BaseModel):
     room: RoomOut | None
     track: TrackOut | None
     speakers: list[SpeakerRef]
+    languages: list[str] = Field(
+        description="The languages it is given in (codes); [] when not said: then the "
+        "conference's main language."
+    )
+    interpretation: bool = Field(
+        description="Whether interpretation is offered, into each of the site's languages."
+    )
     url: str
     updated_at: datetime
+    translations: dict[str, SessionTexts] | None = _translations_field()
 
 
 class SpeakerOut(BaseModel):
@@ -168,6 +242,7 @@ class SpeakerOut(BaseModel):
     url: str
     photo_url: str | None = Field(description="JPEG, a square of at most 400 pixels.")
     updated_at: datetime
+    translations: dict[str, SpeakerTexts] | None = _translations_field()
 
 
 class Pagination(BaseModel):
@@ -216,6 +291,20 @@ OnlineUrl = Annotated[
     ),
 ]
 
+# Languages are checked by the schedule against the site's languages (422 naming them).
+SessionTranslations = Annotated[
+    dict[StrictStr, dict[Literal["title", "abstract"], StrictStr]],
+    Field(
+        description='The texts in the conference\'s other languages: {"zh": {"title": …, '
+        '"abstract": …}}. The main language\'s are title and abstract; an empty text is '
+        "dropped (readers then get the main language's)."
+    ),
+]
+SpokenLanguages = Annotated[
+    list[StrictStr],
+    Field(max_length=10, description="Codes of the languages the session is given in."),
+]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -242,6 +331,9 @@ class SessionCreate(_Strict):
         default_factory=list, description="Speakers of this conference."
     )
     online_url: OnlineUrl = ""
+    translations: SessionTranslations = Field(default_factory=dict)
+    languages: SpokenLanguages = Field(default_factory=list)
+    interpretation: StrictBool = Field(False, description="Whether interpretation is offered.")
 
 
 class SessionUpdate(_Strict):
@@ -266,10 +358,28 @@ class SessionUpdate(_Strict):
     online_url: OnlineUrl | SkipJsonSchema[None] = _optional_filter(
         'The new online link ("" removes it).'
     )
+    translations: SessionTranslations | SkipJsonSchema[None] = _optional_filter(
+        "All the texts in other languages (replacing the earlier ones)."
+    )
+    languages: SpokenLanguages | SkipJsonSchema[None] = _optional_filter("The spoken languages.")
+    interpretation: StrictBool | SkipJsonSchema[None] = _optional_filter(
+        "Whether interpretation is offered."
+    )
 
     @model_validator(mode="after")
     def _no_null_where_a_value_is_needed(self):
-        needed = ("title", "abstract", "kind", "start_at", "end_at", "speaker_ids", "online_url")
+        needed = (
+            "title",
+            "abstract",
+            "kind",
+            "start_at",
+            "end_at",
+            "speaker_ids",
+            "online_url",
+            "translations",
+            "languages",
+            "interpretation",
+        )
         nulls = [
             name for name in needed if name in self.model_fields_set and getattr(self, name) is None
         ]
@@ -295,6 +405,12 @@ class ManagedSessionOut(BaseModel):
     speakers: list[SpeakerRef]
     capacity: int | None
     online_url: str = Field(description='The join link; "" for none. Organizers only.')
+    main_language: str = Field(description="The language of title and abstract.")
+    translations: dict[str, dict[str, str]] = Field(
+        description="The texts in the conference's other languages, as written."
+    )
+    languages: list[str] = Field(description="The spoken languages.")
+    interpretation: bool
     revision: int = Field(description="Raised by every change calendars show.")
     url: str
     updated_at: datetime

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from eventreg.core.extensions import db
 from eventreg.core.links import public_url, url_builder
 from eventreg.core.richtext import first_paragraph, to_plain
 from eventreg.core.timeutil import format_day, local_instant
+from eventreg.core.translations import text_in
 from eventreg.invites.ical import CalendarEvent
 
 # The conference event's hours when no session has been scheduled yet.
@@ -84,7 +85,22 @@ def utc_when_text(start: datetime, end: datetime) -> str:
 
 
 def location_text(conference: Conference, room: str = "") -> str:
-    return ", ".join(part for part in (room, conference.venue, conference.address) if part)
+    """Room, venue and address; the room and venue in the reader's language."""
+    venue = text_in(conference, "venue")
+    return ", ".join(part for part in (room, venue, conference.address) if part)
+
+
+class _Texts:
+    """Translatable columns read as plain values, for ``text_in``."""
+
+    def __init__(self, translations: dict[str, Any] | None, **texts: str):
+        self.translations = translations or {}
+        self.__dict__.update(texts)
+
+
+def _in_reader_language(translations: dict[str, Any] | None, **texts: str) -> dict[str, str]:
+    holder = _Texts(translations, **texts)
+    return {name: text_in(holder, name) or "" for name in texts}
 
 
 def _speaker_line(name: str, title: str, affiliation: str) -> str:
@@ -105,12 +121,14 @@ class Wording:
         self.link = url_builder()
         self.speakers = _("Speakers: %(speakers)s")
         self.local_time = _("Local time at the venue: %(when)s")
-        self.conference_line = _("Conference: %(title)s") % {"title": conference.title}
+        # In the reader's (or the recipient's) language, as every text below.
+        self.title = text_in(conference, "title")
+        self.conference_line = _("Conference: %(title)s") % {"title": self.title}
         self.details = _("Details: %(url)s")
         self.cancelled = _("Cancelled: %(title)s")
         self.join_online = _("Join online: %(url)s")
         self.online_label = _("Join online")
-        self.organizer_name = conference.organizer_name or conference.title
+        self.organizer_name = conference.organizer_name or self.title
         self.uid_domain = current_app.config["ICAL_UID_DOMAIN"]
         self._days: dict[date, str] = {}
         # Everything besides a session's own facts that its event is made of: a cached
@@ -120,8 +138,8 @@ class Wording:
             deployed_key(),
             conference.uuid,
             conference.slug,
-            conference.title,
-            conference.venue,
+            self.title,
+            text_in(conference, "venue"),
             conference.address,
             conference.organizer_name,
             conference.organizer_email,
@@ -186,15 +204,17 @@ def facts_of(talk: Talk) -> SessionFacts:
     return SessionFacts(
         id=talk.id,
         uuid=talk.uuid,
-        title=talk.title,
-        abstract=talk.abstract or "",
+        title=text_in(talk, "title"),
+        abstract=text_in(talk, "abstract") or "",
         start_at=talk.start_at,
         end_at=talk.end_at,
         cancelled=talk.cancelled,
         revision=talk.revision or 0,
         updated_at=max([talk.updated_at] + [s.updated_at for s in talk.speakers]),
-        room=talk.room.name if talk.room else "",
-        speakers=tuple((s.name, s.title or "", s.affiliation or "") for s in talk.speakers),
+        room=text_in(talk.room, "name") if talk.room else "",
+        speakers=tuple(
+            (s.name, text_in(s, "title") or "", s.affiliation or "") for s in talk.speakers
+        ),
         online_url=talk.online_url or "",
     )
 
@@ -235,7 +255,7 @@ def conference_event(conference: Conference, *, stamp: datetime | None = None) -
     start, end = conference_window(conference)
     url = public_url("conferences.conference", slug=conference.slug)
     parts = []
-    introduction = first_paragraph(conference.description)
+    introduction = first_paragraph(text_in(conference, "description"))
     if introduction:
         parts.append(introduction)
     parts.append(_("Local time at the venue: %(when)s", when=when_text(start, end, conference.tz)))
@@ -246,11 +266,11 @@ def conference_event(conference: Conference, *, stamp: datetime | None = None) -
         stamp=stamp or conference.updated_at,
         start=start,
         end=end,
-        summary=conference.title,
+        summary=text_in(conference, "title"),
         location=location_text(conference),
         description="\n\n".join(parts),
         url=url,
-        organizer_name=conference.organizer_name or conference.title,
+        organizer_name=conference.organizer_name or text_in(conference, "title"),
         organizer_email=conference.organizer_email,
     )
 
@@ -258,7 +278,8 @@ def conference_event(conference: Conference, *, stamp: datetime | None = None) -
 def _load_facts(
     conference: Conference, talk_filter: sa.ColumnElement[bool], *, with_online: bool = False
 ) -> list[SessionFacts]:
-    """Session facts for many sessions in two narrow queries (no ORM objects). The online
+    """Session facts for many sessions in two narrow queries (no ORM objects), their texts
+    in the reader's language (the translations are columns of the same rows). The online
     link is read only ``with_online``: for the calendar of someone who holds the sessions."""
     online_url = Talk.online_url if with_online else sa.literal("")
     rows = db.session.execute(
@@ -272,7 +293,9 @@ def _load_facts(
             Talk.status,
             Talk.revision,
             Talk.updated_at,
+            Talk.translations,
             Room.name,
+            Room.translations,
             online_url,
         )
         .outerjoin(Room, Talk.room_id == Room.id)
@@ -282,29 +305,36 @@ def _load_facts(
     if not rows:
         return []
     speakers = defaultdict(list)
-    for talk_id, name, title, affiliation, updated_at in db.session.execute(
+    for talk_id, name, title, affiliation, updated_at, translations in db.session.execute(
         sa.select(
             talk_speaker.c.talk_id,
             Speaker.name,
             Speaker.title,
             Speaker.affiliation,
             Speaker.updated_at,
+            Speaker.translations,
         )
         .join(Speaker, Speaker.id == talk_speaker.c.speaker_id)
         .join(Talk, Talk.id == talk_speaker.c.talk_id)
         .where(Talk.conference_id == conference.id, talk_filter)
         .order_by(Speaker.name, Speaker.id)
     ):
-        speakers[talk_id].append((name, title or "", affiliation or "", updated_at))
+        title = _in_reader_language(translations, title=title or "")["title"]
+        speakers[talk_id].append((name, title, affiliation or "", updated_at))
     facts = []
-    for tid, uuid, title, abstract, start, end, status, revision, updated, room, link in rows:
+    for row in rows:
+        (tid, uuid, title, abstract, start, end, status, revision, updated) = row[:9]
+        translations, room, room_translations, link = row[9:]
+        texts = _in_reader_language(translations, title=title, abstract=abstract or "")
+        if room is not None:
+            room = _in_reader_language(room_translations, name=room)["name"]
         people = speakers.get(tid, [])
         facts.append(
             SessionFacts(
                 id=tid,
                 uuid=uuid,
-                title=title,
-                abstract=abstract or "",
+                title=texts["title"],
+                abstract=texts["abstract"],
                 # Scheduled sessions only: both times are set.
                 start_at=cast(datetime, start),
                 end_at=cast(datetime, end),

@@ -17,6 +17,7 @@ from eventreg.conferences.models import Conference, Speaker, Talk
 from eventreg.core.db import utcnow
 from eventreg.core.extensions import db
 from eventreg.core.links import public_url
+from eventreg.core.translations import text_in
 from eventreg.invites import ical, replies, sequences
 from eventreg.invites.events import (
     location_text,
@@ -57,7 +58,7 @@ def speaker_person(speaker: Speaker) -> Person:
 
 def conference_facts(conference: Conference, event: ical.CalendarEvent) -> dict[str, object]:
     return {
-        "title": conference.title,
+        "title": text_in(conference, "title"),
         "when_local": when_text(event.start, event.end, conference.tz),
         "when_utc": utc_when_text(event.start, event.end),
         "where": event.location,
@@ -72,10 +73,10 @@ def session_facts(talk: Talk, event: ical.CalendarEvent) -> dict[str, object]:
     the session (see ``email/_event.txt``)."""
     conference = talk.conference
     return {
-        "title": talk.title,
+        "title": text_in(talk, "title"),
         "when_local": when_text(event.start, event.end, conference.tz),
         "when_utc": utc_when_text(event.start, event.end),
-        "where": location_text(conference, talk.room.name if talk.room else ""),
+        "where": location_text(conference, text_in(talk.room, "name") if talk.room else ""),
         "url": event.url,
         "speakers": [speaker.name for speaker in talk.speakers],
         "online_url": event.online_url,
@@ -144,7 +145,9 @@ def _send(
 ) -> bool:
     if not person.email:
         return False
-    organizer = Recipient(conference.organizer_name or conference.title, conference.organizer_email)
+    organizer = Recipient(
+        conference.organizer_name or text_in(conference, "title"), conference.organizer_email
+    )
     # An attendee's calendar answers to their own reply address (``invites.replies``): it is
     # the ORGANIZER of their invites and the From of every message they get, the same for
     # every message of a UID. Reply-To still takes a human answer to the organizers.
@@ -249,10 +252,10 @@ def send_session(
     with force_locale(person.locale):
         if talk.start_at is None:
             facts = {
-                "title": talk.title,
+                "title": text_in(talk, "title"),
                 "when_local": _("Not scheduled yet"),
                 "when_utc": "",
-                "where": location_text(conference, talk.room.name if talk.room else ""),
+                "where": location_text(conference, text_in(talk.room, "name") if talk.room else ""),
                 "url": public_url("schedule.talk", slug=conference.slug, talk_id=talk.id),
                 "speakers": [speaker.name for speaker in talk.speakers],
             }
@@ -267,7 +270,7 @@ def send_session(
             conference,
             kind=kind,
             template=template,
-            subject=_(subject, title=talk.title),
+            subject=_(subject, title=text_in(talk, "title")),
             invite=invite,
             event=facts,
             **context,

@@ -24,6 +24,7 @@ from eventreg.conferences.models import Talk
 from eventreg.core.db import utcnow
 from eventreg.core.extensions import db
 from eventreg.core.links import public_url, webcal_url
+from eventreg.core.translations import text_in
 from eventreg.invites.events import conference_event
 from eventreg.invites.messages import (
     Person,
@@ -103,19 +104,23 @@ def registration_received(
     with force_locale(registration.locale or "en"):
         if registration.status == "confirmed":
             kind = RECEIVED
-            subject = _("Your seat at %(title)s is confirmed", title=conference.title)
+            subject = _("Your seat at %(title)s is confirmed", title=text_in(conference, "title"))
             content["sequence"] = stamp_conference_invite(
                 attendee(registration), conference, "REQUEST", kind, stamp, first_copy=new
             )
         else:
             kind = WAITING
-            subject = _("You are on the waiting list for %(title)s", title=conference.title)
+            subject = _(
+                "You are on the waiting list for %(title)s", title=text_in(conference, "title")
+            )
     _record(registration, kind, subject, content, manage_token)
 
 
 def management_link_resent(registration: Registration, manage_token: str) -> None:
     with force_locale(registration.locale or "en"):
-        subject = _("Your registration link for %(title)s", title=registration.conference.title)
+        subject = _(
+            "Your registration link for %(title)s", title=text_in(registration.conference, "title")
+        )
     _record(registration, LINK, subject, {"status": registration.status}, manage_token)
 
 
@@ -125,7 +130,8 @@ def registered_again(registration: Registration, manage_token: str, position: in
     message carries the spare link (see ``services.resend_link``) in case theirs is lost."""
     with force_locale(registration.locale or "en"):
         subject = _(
-            "Your registration for %(title)s is unchanged", title=registration.conference.title
+            "Your registration for %(title)s is unchanged",
+            title=text_in(registration.conference, "title"),
         )
     content = {"status": registration.status, "position": position}
     _record(registration, AGAIN, subject, content, manage_token)
@@ -143,7 +149,9 @@ def cancel_by_reply(registration: Registration, manage_token: str) -> None:
             conference,
             kind="cancel_by_reply",
             template="cancel_by_reply",
-            subject=_("Cancel your registration for %(title)s?", title=conference.title),
+            subject=_(
+                "Cancel your registration for %(title)s?", title=text_in(conference, "title")
+            ),
             cancel_url=public_url("registration.cancel", **links),
             manage_url=public_url("registration.manage", **links),
         )
@@ -160,7 +168,7 @@ def registration_promoted(registration: Registration) -> None:
             conference,
             kind="registration_promoted",
             template="registration_promoted",
-            subject=_("A seat is yours: %(title)s", title=conference.title),
+            subject=_("A seat is yours: %(title)s", title=text_in(conference, "title")),
             invite=("REQUEST", event),
             event=conference_facts(conference, event),
             **agenda_links(registration),
@@ -197,10 +205,10 @@ def registration_cancelled(registration: Registration) -> None:
             conference,
             kind="registration_cancelled",
             template="registration_cancelled",
-            subject=_("Registration cancelled: %(title)s", title=conference.title),
+            subject=_("Registration cancelled: %(title)s", title=text_in(conference, "title")),
             invite=("CANCEL", event),
             event=conference_facts(conference, event),
-            sessions=[talk.title for talk in talks],
+            sessions=[text_in(talk, "title") for talk in talks],
         )
     for talk in talks:
         send_session(
@@ -274,7 +282,7 @@ def organizer_message(registration: Registration, subject: str, body: str) -> Ou
             Recipient(person.name, cast(str, person.email)),  # checked above
             kind="organizer_message",
             template="organizers/email/organizer_message",
-            subject=f"{conference.title}: {subject}",
+            subject=f"{text_in(conference, 'title')}: {subject}",
             context={"person": person, "conference": conference, "body": body, "method": None},
             reply_to=Recipient(conference.organizer_name, conference.organizer_email),
             conference_id=conference.id,

@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 from eventreg.conferences.models import Conference, Speaker, Talk, talk_speaker
 from eventreg.core.db import utcnow
 from eventreg.core.extensions import db
+from eventreg.core.translations import text_in
 from eventreg.invites.events import conference_event, conference_window
 from eventreg.invites.messages import (
     Person,
@@ -119,7 +120,7 @@ def _record_conference(person: Person, conference: Conference) -> int:
                 conference,
                 kind=CONFERENCE_REMINDER,
                 template="reminder_conference",
-                subject=_("Reminder: %(title)s", title=conference.title),
+                subject=_("Reminder: %(title)s", title=text_in(conference, "title")),
                 invite=("PUBLISH", event),
                 event=conference_facts(conference, event),
             )

@@ -30,6 +30,7 @@ from eventreg.core.extensions import db
 from eventreg.core.links import url_builder
 from eventreg.core.richtext import to_plain
 from eventreg.core.timeutil import local_instant
+from eventreg.core.translations import text_in
 
 GENERATOR = "eventreg"
 # Apps show sessions snapped to this grid; five minutes fits every start time we allow.
@@ -58,6 +59,8 @@ class FrabEvent:
     slug: str
     url: str
     persons: list["FrabPerson"]
+    # The language it is given in (its first, when it has several; frab has room for one).
+    language: str | None = None
 
 
 class FrabPerson(TypedDict):
@@ -144,7 +147,10 @@ def conference_day(start: datetime) -> date:
 
 
 def build_schedule(conference: Conference) -> FrabSchedule:
+    """The programme in the reader's language (the current locale), else the conference's
+    main language: titles, abstracts, rooms, tracks and biographies."""
     tz = conference.tz
+    main = conference.main_language
     acronym = acronym_for(conference.slug)
     link = url_builder()  # absolute links from BASE_URL, never from the request's host
     # Plain rows, not ORM objects: an export has thousands of sessions and needs a few
@@ -160,6 +166,8 @@ def build_schedule(conference: Conference) -> FrabSchedule:
             Talk.room_id,
             Talk.track_id,
             Talk.abstract,
+            Talk.translations,
+            Talk.languages,
         )
         .where(
             Talk.conference_id == conference.id,
@@ -169,17 +177,27 @@ def build_schedule(conference: Conference) -> FrabSchedule:
         .order_by(Talk.start_at, Talk.id)
     ).all()
     persons = _persons_by_talk(conference, link)
-    track_names = {track.id: track.name for track in conference.tracks}
+    track_names = {track.id: text_in(track, "name") for track in conference.tracks}
 
     rooms: dict[int | None, FrabRoom] = {
-        room.id: FrabRoom(room.name, room_guid(conference, room.id), room.description, room.seats)
+        room.id: FrabRoom(
+            text_in(room, "name"), room_guid(conference, room.id), room.description, room.seats
+        )
         for room in conference.rooms
     }
     # Sessions without a room (a break for everyone) take place at the venue as a whole.
-    venue = FrabRoom(conference.venue or conference.title, room_guid(conference, None), "", None)
+    venue = FrabRoom(
+        text_in(conference, "venue") or text_in(conference, "title"),
+        room_guid(conference, None),
+        "",
+        None,
+    )
     venue_used = False
     events_by_day: dict[date, list[tuple[FrabRoom, FrabEvent]]] = {}
-    for talk_id, guid, title, kind, start_at, end_at, room_id, track_id, abstract in talks:
+    for row in talks:
+        talk_id, guid, main_title, kind, start_at, end_at, room_id, track_id = row[:8]
+        texts = _Texts(row.translations, title=main_title, abstract=row.abstract)
+        title, abstract = text_in(texts, "title"), text_in(texts, "abstract")
         room = rooms.get(room_id, venue)
         venue_used = venue_used or room is venue
         # Scheduled sessions only: both times are set.
@@ -198,9 +216,13 @@ def build_schedule(conference: Conference) -> FrabSchedule:
             # Plain text: apps (and pretalx's own export, which passes the Markdown source
             # through) show these fields as text, where Markdown syntax would be noise.
             abstract=to_plain(abstract),
-            slug=f"{acronym}-{talk_id}-{slugify(title, max_length=60) or 'session'}",
+            # From the main-language title: recordings are filed by slug, which must not
+            # change with the reader's language.
+            slug=f"{acronym}-{talk_id}-{slugify(main_title, max_length=60) or 'session'}",
             url=link("schedule.talk", slug=conference.slug, talk_id=talk_id),
             persons=persons.get(talk_id, []),
+            # Unset: given in the conference's main language.
+            language=(row.languages or [main])[0],
         )
         events_by_day.setdefault(conference_day(start), []).append((room, event))
 
@@ -229,12 +251,14 @@ def build_schedule(conference: Conference) -> FrabSchedule:
         version=schedule_version(conference),
         url=link("frab.schedule_xml_view", slug=conference.slug),
         base_url=link("schedule.schedule", slug=conference.slug),
-        title=conference.title,
+        title=text_in(conference, "title"),
         acronym=acronym,
         start=conference.start_date,
         end=conference.end_date,
         time_zone_name=conference.timezone,
-        tracks=[{"name": track.name, "color": track.color} for track in conference.tracks],
+        tracks=[
+            {"name": track_names[track.id], "color": track.color} for track in conference.tracks
+        ],
         rooms=all_rooms,
         days=days,
         last_changed=conference.updated_at,
@@ -249,23 +273,39 @@ def _persons_by_talk(
     made: dict[int, FrabPerson] = {}
     by_talk: dict[int, list[FrabPerson]] = {}
     rows = db.session.execute(
-        sa.select(talk_speaker.c.talk_id, Speaker.id, Speaker.uuid, Speaker.name, Speaker.bio)
+        sa.select(
+            talk_speaker.c.talk_id,
+            Speaker.id,
+            Speaker.uuid,
+            Speaker.name,
+            Speaker.bio,
+            Speaker.translations,
+        )
         .join(Speaker, Speaker.id == talk_speaker.c.speaker_id)
         .where(Speaker.conference_id == conference.id)
         .order_by(Speaker.name, Speaker.id)
     )
-    for talk_id, speaker_id, guid, name, bio in rows:
+    for talk_id, speaker_id, guid, name, bio, translations in rows:
         person = made.get(speaker_id)
         if person is None:
             person = made[speaker_id] = {
                 "id": speaker_id,
                 "guid": guid,
                 "name": name,
-                "biography": to_plain(bio),
+                "biography": to_plain(text_in(_Texts(translations, bio=bio), "bio")),
                 "url": link("schedule.speaker", slug=conference.slug, speaker_id=speaker_id),
             }
         by_talk.setdefault(talk_id, []).append(person)
     return by_talk
+
+
+class _Texts:
+    """A row's translatable texts, as ``text_in`` reads them."""
+
+    def __init__(self, translations: dict[str, Any] | None, **texts: str | None):
+        self.translations = translations or {}
+        for name, text in texts.items():
+            setattr(self, name, text or "")
 
 
 def _dates_between(first: date, last: date) -> list[date]:
@@ -331,7 +371,7 @@ def _event_json(event: FrabEvent) -> dict[str, Any]:
         "subtitle": "",
         "track": event.track,
         "type": event.kind,
-        "language": None,
+        "language": event.language,
         # eventreg keeps one text per session; apps show "description" as the session's text.
         "abstract": event.abstract,
         "description": event.abstract,
@@ -409,6 +449,8 @@ def _event_xml(parent: Any, event: FrabEvent) -> None:
     _text(element, "type", event.kind)
     _text(element, "abstract", event.abstract)
     _text(element, "description", event.abstract)
+    if event.language:
+        _text(element, "language", event.language)
     _text(element, "logo", "")
     persons = etree.SubElement(element, "persons")
     for person in event.persons:

@@ -20,7 +20,7 @@ class SessionCard:
     """
 
     id: int
-    title: str
+    title: str  # in the reader's language (else the main one)
     kind: str
     cancelled: bool
     url: str
@@ -36,6 +36,13 @@ class SessionCard:
     track_id: int | None
     track: str
     speakers: str  # their names, comma-separated
+    # The language ``title`` is in, when not the page's (for its ``lang`` mark), else None.
+    title_lang: str | None = None
+    # The languages it is given in, and whether interpretation is offered.
+    languages: tuple[str, ...] = ()
+    interpretation: bool = False
+    # The languages one can follow it in (the language filter's test).
+    heard_in: tuple[str, ...] = ()
 
 
 @dataclass

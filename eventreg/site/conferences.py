@@ -31,7 +31,7 @@ def conference_context(conference: Conference) -> dict:
     of registration; a fixed number of queries whatever the size of the programme."""
     # Speakers with at least one session that takes place. The subquery starts from the
     # conference's sessions (indexed), not from each speaker: a correlated EXISTS per speaker
-    # scans the whole link table once per row. Plain rows: the page needs four columns.
+    # scans the whole link table once per row. Plain rows: the page needs five columns.
     speaking = (
         sa.select(talk_speaker.c.speaker_id)
         .join(Talk, Talk.id == talk_speaker.c.talk_id)
@@ -42,7 +42,9 @@ def conference_context(conference: Conference) -> dict:
         )
     )
     speakers = db.session.execute(
-        sa.select(Speaker.id, Speaker.name, Speaker.title, Speaker.affiliation)
+        sa.select(
+            Speaker.id, Speaker.name, Speaker.title, Speaker.affiliation, Speaker.translations
+        )
         .where(Speaker.id.in_(speaking))
         .order_by(Speaker.name, Speaker.id)
     ).all()

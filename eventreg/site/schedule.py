@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     jsonify,
     make_response,
     render_template,
@@ -31,6 +33,7 @@ from eventreg.conferences.services import get_published_or_404
 from eventreg.core.db import utcnow
 from eventreg.core.extensions import db
 from eventreg.core.timeutil import ViewerClock, clock_span, is_valid_timezone, local_day
+from eventreg.core.translations import reader_language, text_and_language, text_in
 from eventreg.registration import services as registration_services
 from eventreg.registration.models import Registration, SessionSignup
 from eventreg.schedule.grid import SessionCard, build_days
@@ -61,10 +64,11 @@ class Filters:
     kind: str | None = None
     query: str = ""
     terms: tuple[str, ...] = field(default=(), compare=False)
+    language: str | None = None  # sessions one can follow in it (see heard_in)
 
     @property
     def active(self) -> bool:
-        return any((self.day, self.track_id, self.room_id, self.kind, self.terms))
+        return any((self.day, self.track_id, self.room_id, self.kind, self.terms, self.language))
 
     def matches(self, card: SessionCard, text: str) -> bool:
         """``text`` is the card's normalised searchable text (only read with terms)."""
@@ -73,6 +77,7 @@ class Filters:
             and (self.track_id is None or card.track_id == self.track_id)
             and (self.room_id is None or card.room_id == self.room_id)
             and (self.kind is None or card.kind == self.kind)
+            and (self.language is None or self.language in card.heard_in)
             and all(term in text for term in self.terms)
         )
 
@@ -83,6 +88,7 @@ class Filters:
             "track": str(self.track_id or ""),
             "room": str(self.room_id or ""),
             "kind": self.kind or "",
+            "language": self.language or "",
             "q": self.query,
         }
         return {name: value for name, value in args.items() if value}
@@ -95,6 +101,7 @@ FILTER_LABELS = {
     "track": _l("Track"),
     "room": _l("Room"),
     "kind": _l("Kind"),
+    "language": _l("Language"),
 }
 
 
@@ -129,17 +136,43 @@ def read_filters(conference: Conference, args) -> tuple[Filters, list[str]]:
     if kind is not None and kind not in TALK_KINDS:
         refuse("kind", kind)
         kind = None
+    language = args.get("language", "").strip() or None
+    if language is not None and language not in current_app.config["LANGUAGES"]:
+        refuse("language", language)
+        language = None
     query = " ".join(args.get("q", "").split())
     if len(query) > SEARCH_MAX_LENGTH:
         message = _("The search text is longer than %(max)d characters; only its start is used.")
         problems.append(message % {"max": SEARCH_MAX_LENGTH})
         query = query[:SEARCH_MAX_LENGTH]
     terms = tuple(normalize_text(query).split())
-    return Filters(day, track_id, room_id, kind, query, terms), problems
+    return Filters(day, track_id, room_id, kind, query, terms, language), problems
 
 
 def search_text(title: str, speakers: str, abstract: str) -> str:
     return normalize_text(f"{title}\n{speakers}\n{abstract}")
+
+
+def heard_in(languages: Iterable[str], interpretation: bool, main_language: str) -> tuple[str, ...]:
+    """The languages in which a session can be followed: those it is given in (the
+    conference's main language when none is set), and, when interpretation is offered,
+    every language of the site. A single yes/no says nothing about which languages the
+    interpreters work into, so it is read as "into each of the conference's languages"
+    (those the site is offered in): the language filter then never hides a session that
+    a reader could follow through its interpretation."""
+    spoken = tuple(languages) or (main_language,)
+    if not interpretation:
+        return spoken
+    return spoken + tuple(code for code in current_app.config["LANGUAGES"] if code not in spoken)
+
+
+class _Row:
+    """The translatable columns of one session row, as ``text_and_language`` reads them."""
+
+    __slots__ = ("title", "abstract", "translations")
+
+    def __init__(self, title: str, abstract: str, translations: dict[str, Any] | None):
+        self.title, self.abstract, self.translations = title, abstract, translations or {}
 
 
 # --- session cards ----------------------------------------------------------------------
@@ -155,12 +188,16 @@ def session_cards(
     the page only needs a few columns of each.
     """
     tz = conference.tz
-    room_names = {room.id: room.name for room in conference.rooms}
+    main = conference.main_language
+    # Texts in the reader's language, else the main one; translations are columns of the
+    # rows read anyway, so no query is added for them.
+    page_language = reader_language()
+    room_names = {room.id: text_in(room, "name") for room in conference.rooms}
     room_positions = {room.id: room.position for room in conference.rooms}
-    track_names = {track.id: track.name for track in conference.tracks}
+    track_names = {track.id: text_in(track, "name") for track in conference.tracks}
     speaker_names = _speaker_names_by_talk(conference.id)
     talk_url = _talk_url_maker(conference.slug)
-    columns = [
+    columns: list[Any] = [
         Talk.id,
         Talk.title,
         Talk.kind,
@@ -169,6 +206,9 @@ def session_cards(
         Talk.end_at,
         Talk.room_id,
         Talk.track_id,
+        Talk.translations,
+        Talk.languages,
+        Talk.interpretation,
     ]
     # Abstracts are long: read only when a search needs them.
     rows = db.session.execute(
@@ -180,7 +220,22 @@ def session_cards(
     texts = {}
     # Sessions in parallel rooms share their times: convert and format each span once.
     spans: dict[tuple, tuple] = {}
-    for talk_id, title, kind, status, start, end, room_id, track_id, abstract in rows:
+    for (
+        talk_id,
+        title,
+        kind,
+        status,
+        start,
+        end,
+        room_id,
+        track_id,
+        translations,
+        languages,
+        interpretation,
+        abstract,
+    ) in rows:
+        texts_of = _Row(title, abstract, translations)
+        title, title_language = text_and_language(texts_of, "title", main=main)
         span = spans.get((start, end))
         if span is None:
             span = spans[start, end] = (*clock_span(start, end, tz), start.astimezone(tz).date())
@@ -205,9 +260,15 @@ def session_cards(
                 track_id=track_id,
                 track=track_names.get(track_id, ""),
                 speakers=speakers,
+                title_lang=title_language if title_language != page_language else None,
+                languages=tuple(languages or ()),
+                interpretation=bool(interpretation),
+                heard_in=heard_in(languages or (), bool(interpretation), main),
             )
         )
         if with_abstract:
+            # What the reader sees is what they search: the texts in their language.
+            abstract = text_in(texts_of, "abstract")
             texts[talk_id] = search_text(title, speakers, abstract)
     return cards, texts
 
@@ -222,15 +283,19 @@ def schedule_context(conference: Conference, filters: Filters = NO_FILTERS) -> d
     cards, texts = session_cards(conference, with_abstract=bool(filters.terms))
     shown = [card for card in cards if filters.matches(card, texts.get(card.id, ""))]
     present_kinds = {card.kind for card in cards}
+    present_languages = {code for card in cards for code in card.heard_in}
     return {
         "conference": conference,
-        "room_names": {room.id: room.name for room in conference.rooms},
+        "room_names": {room.id: text_in(room, "name") for room in conference.rooms},
         "days": build_days(
             shown, [room.id for room in conference.rooms], leave_out_empty_rooms=True
         ),
         "filters": filters,
         "day_options": sorted({card.day for card in cards}),
         "kind_options": [kind for kind in TALK_KINDS if kind in present_kinds],
+        "language_options": [
+            code for code in current_app.config["LANGUAGES"] if code in present_languages
+        ],
         "total": len(cards),
         "shown": len(shown),
     }
@@ -373,7 +438,7 @@ def now_and_next(conference: Conference, at: datetime) -> tuple[str, list[RoomNo
         return "after", []
     cards, _ = session_cards(conference, Talk.end_at > at)
     rooms: dict[int | None, RoomNow] = {None: RoomNow("", [], None)}
-    rooms.update((room.id, RoomNow(room.name, [], None)) for room in conference.rooms)
+    rooms.update((room.id, RoomNow(text_in(room, "name"), [], None)) for room in conference.rooms)
     for card in cards:
         place = rooms.get(card.room_id, rooms[None])
         if card.start <= at:

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  var FIELDS = ["day", "track", "room", "kind"];
+  var FIELDS = ["day", "track", "room", "kind", "language"];
 
   // As eventreg.site.schedule.normalize_text: lower case, compatibility forms folded,
   // accents dropped ("perche" finds "Perché"); Chinese is left as it is.
@@ -33,7 +33,9 @@
         day: element.closest("[data-day-section]").getAttribute("data-day-section"),
         track: track ? track[1] : "",
         room: element.getAttribute("data-room") || "",
-        kind: kind ? kind[1] : ""
+        kind: kind ? kind[1] : "",
+        // The languages it can be followed in: a session matches any one of them.
+        languages: (element.getAttribute("data-languages") || "").split(" ")
       };
     });
     var pending = null;
@@ -115,7 +117,9 @@
       cards.forEach(function (card) {
         var text = terms.length ? texts[card.id] || "" : "";
         var match = FIELDS.every(function (name) {
-          return !values[name] || card[name] === values[name];
+          if (!values[name]) { return true; }
+          if (name === "language") { return card.languages.indexOf(values[name]) !== -1; }
+          return card[name] === values[name];
         }) && terms.every(function (term) { return text.indexOf(term) !== -1; });
         card.element.hidden = !match;
         if (match) { shown[card.id] = true; }
