@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from eventreg.conferences.models import Speaker, Talk
 from eventreg.core.extensions import db
 from eventreg.demo import load_demo
+from eventreg.web import lang_tag
 from tests.e2e.conftest import assert_accessible
 from tests.mail.builders import make_registration
 from tests.organizers.conftest import PASSWORD, give_role, make_user
@@ -75,6 +76,8 @@ def test_public_pages_in_dark_mode_on_a_phone(dark_phone: Page, demo, language):
         "/",
         f"/c/{slug}/",
         f"/c/{slug}/schedule",
+        f"/c/{slug}/now",
+        f"/c/{slug}/schedule/{demo.start_date.isoformat()}/print",
         f"/c/{slug}/sessions/{workshop.id}",
         f"/c/{slug}/speakers/{speaker.id}",
         f"/c/{slug}/register",
@@ -86,16 +89,19 @@ def test_public_pages_in_dark_mode_on_a_phone(dark_phone: Page, demo, language):
         assert_accessible(dark_phone)
 
 
-def test_workspace_pages_in_dark_mode_on_a_phone(dark_phone: Page, demo):
+@pytest.mark.parametrize("language", ["en", "zh", "it"])
+def test_workspace_pages_in_dark_mode_on_a_phone(dark_phone: Page, demo, language):
     log_in(dark_phone)
     assert_accessible(dark_phone)
-    dark_phone.goto(f"/manage/c/{demo.slug}/attendees")
-    tabs = dark_phone.get_by_role("navigation", name="Conference management").get_by_role("link")
+    dark_phone.goto(f"/manage/c/{demo.slug}/attendees?lang={language}")
+    tabs = dark_phone.locator("nav.subnav").get_by_role("link")
     addresses = [tabs.nth(i).get_attribute("href") for i in range(tabs.count())]
     assert len(addresses) >= 13
 
     for address in addresses:
+        # The language chosen with ?lang= stays for the session, as a reader's choice does.
         dark_phone.goto(address)
+        assert dark_phone.locator("html").get_attribute("lang") == lang_tag(language)
         assert_is_dark(dark_phone)
         assert_fits_the_screen(dark_phone)
         assert_accessible(dark_phone)
