@@ -218,6 +218,16 @@ VENUE_IN = {
     "it": "Centro congressi di Shenzhen (sede dimostrativa)",
 }
 
+ADDRESS_IN = {
+    "zh": "中国广东省深圳市福田区",
+    "it": "Distretto di Futian, Shenzhen, Guangdong, Cina",
+}
+
+ORGANIZER_IN = {
+    "zh": "深圳驻欧洲经贸代表处",
+    "it": "Ufficio di rappresentanza economica e commerciale di Shenzhen in Europa",
+}
+
 PRIVACY_NOTICE_IN = {
     "zh": """\
 深圳驻欧洲经济贸易代表处处理您的姓名、电子邮箱、所属机构和国家或地区，仅用于管理您的报名并向您\
@@ -544,6 +554,8 @@ def load_demo(today: date | None = None) -> Conference | None:
                     "title": TITLE_IN[language],
                     "description": DESCRIPTION_IN[language],
                     "venue": VENUE_IN[language],
+                    "address": ADDRESS_IN[language],
+                    "organizer_name": ORGANIZER_IN[language],
                     "privacy_notice": PRIVACY_NOTICE_IN[language],
                 }
                 for language in OTHER_LANGUAGES

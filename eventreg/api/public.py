@@ -146,14 +146,13 @@ def _translations(obj: Translatable, fields: tuple[str, ...], main: str) -> dict
 
 def conference_json(conference: Conference) -> dict:
     slug = conference.slug
-    fields = ("title", "description", "venue")
+    fields = ("title", "description", "venue", "address")
     return {
         "slug": slug,
         "uuid": conference.uuid,
         "main_language": conference.main_language,
         **_texts(conference, fields),
         **_translations(conference, fields, conference.main_language),
-        "address": conference.address,
         "timezone": conference.timezone,
         "start_date": conference.start_date.isoformat(),
         "end_date": conference.end_date.isoformat(),

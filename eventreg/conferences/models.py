@@ -35,6 +35,8 @@ class Conference(Model):
         "title",
         "description",
         "venue",
+        "address",
+        "organizer_name",
         "privacy_notice",
     )
     # Texts in the languages other than the conference's main one (see core.translations):

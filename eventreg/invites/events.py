@@ -85,9 +85,9 @@ def utc_when_text(start: datetime, end: datetime) -> str:
 
 
 def location_text(conference: Conference, room: str = "") -> str:
-    """Room, venue and address; the room and venue in the reader's language."""
+    """Room, venue and address, in the reader's language."""
     venue = text_in(conference, "venue")
-    return ", ".join(part for part in (room, venue, conference.address) if part)
+    return ", ".join(part for part in (room, venue, text_in(conference, "address")) if part)
 
 
 class _Texts:
@@ -128,7 +128,7 @@ class Wording:
         self.cancelled = _("Cancelled: %(title)s")
         self.join_online = _("Join online: %(url)s")
         self.online_label = _("Join online")
-        self.organizer_name = conference.organizer_name or self.title
+        self.organizer_name = text_in(conference, "organizer_name") or self.title
         self.uid_domain = current_app.config["ICAL_UID_DOMAIN"]
         self._days: dict[date, str] = {}
         # Everything besides a session's own facts that its event is made of: a cached
@@ -140,8 +140,8 @@ class Wording:
             conference.slug,
             self.title,
             text_in(conference, "venue"),
-            conference.address,
-            conference.organizer_name,
+            text_in(conference, "address"),
+            self.organizer_name,
             conference.organizer_email,
             conference.timezone,
             current_app.config["BASE_URL"],
@@ -270,7 +270,7 @@ def conference_event(conference: Conference, *, stamp: datetime | None = None) -
         location=location_text(conference),
         description="\n\n".join(parts),
         url=url,
-        organizer_name=conference.organizer_name or text_in(conference, "title"),
+        organizer_name=text_in(conference, "organizer_name") or text_in(conference, "title"),
         organizer_email=conference.organizer_email,
     )
 

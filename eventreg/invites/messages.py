@@ -146,7 +146,8 @@ def _send(
     if not person.email:
         return False
     organizer = Recipient(
-        conference.organizer_name or text_in(conference, "title"), conference.organizer_email
+        text_in(conference, "organizer_name") or text_in(conference, "title"),
+        conference.organizer_email,
     )
     # An attendee's calendar answers to their own reply address (``invites.replies``): it is
     # the ORGANIZER of their invites and the From of every message they get, the same for

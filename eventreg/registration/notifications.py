@@ -284,7 +284,7 @@ def organizer_message(registration: Registration, subject: str, body: str) -> Ou
             template="organizers/email/organizer_message",
             subject=f"{text_in(conference, 'title')}: {subject}",
             context={"person": person, "conference": conference, "body": body, "method": None},
-            reply_to=Recipient(conference.organizer_name, conference.organizer_email),
+            reply_to=Recipient(text_in(conference, "organizer_name"), conference.organizer_email),
             conference_id=conference.id,
             registration_id=registration.id,
         )

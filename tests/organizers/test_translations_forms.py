@@ -325,7 +325,9 @@ def test_the_api_takes_translations_and_spoken_languages_and_refuses_unknown_one
 
 
 def test_the_dashboard_counts_the_texts_written_in_each_language(organizer_client, conference):
-    conference.venue, conference.privacy_notice = "", ""  # title and description only
+    # Title and description only.
+    conference.venue = conference.address = conference.organizer_name = ""
+    conference.privacy_notice = ""
     conference.translations = {"zh": {"title": "生物科技之桥", "description": "两天。"}}
     db.session.commit()
     make_room(conference, name="Main Hall", translations={"zh": {"name": "主会场"}})
