@@ -35,7 +35,12 @@ def bump_agenda(session: Session, registration_id: int | None) -> None:
     if registration_id in revised:
         return
     registration = session.get(Registration, registration_id)
-    if registration is None or registration in session.new or registration in session.deleted:
+    if (
+        registration is None
+        or registration in session.new
+        or registration in session.deleted
+        or registration in revised_in_transaction(session, "agenda-inserted")
+    ):
         return
     revised.add(registration_id)
     registration.agenda_revision = Registration.agenda_revision + 1
@@ -72,6 +77,10 @@ def _bump_changed_agendas(session: Session, flush_context: Any, instances: Any) 
             touched.add(_signup_owner(obj))
         elif isinstance(obj, CalendarCopy) and session.is_modified(obj):
             touched.add(_copy_owner(obj))
+    # No agenda feed was ever served for a row inserted in this transaction, so what follows
+    # in it (its invite's calendar copy) needs no UPDATE right after the INSERT.
+    inserted = revised_in_transaction(session, "agenda-inserted")
+    inserted.update(obj for obj in session.new if isinstance(obj, Registration))
     for obj in (*session.new, *session.deleted):
         if isinstance(obj, SessionSignup):
             touched.add(_signup_owner(obj))

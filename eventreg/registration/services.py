@@ -28,7 +28,6 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from eventreg.conferences.models import Conference, Talk
-from eventreg.conferences.revisions import revised_in_transaction
 from eventreg.conferences.rules import check_capacity
 from eventreg.core import audit
 from eventreg.core.db import utcnow, write_transaction
@@ -305,10 +304,6 @@ def _admit(
     _set_answers(registration, answers)
     db.session.add(registration)
     db.session.flush()
-    if before is None:
-        # No agenda feed was ever served for a row this new: nothing to revise for what
-        # follows (its invite's calendar copy), so no UPDATE right after the INSERT.
-        revised_in_transaction(db.session(), "agenda").add(registration.id)
     # Queued now, under the lock: behind everyone counted as waiting.
     position = None if seat_free else counts["waiting"] + 1
     notifications.registration_received(registration, token, position, new=before is None)
