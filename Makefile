@@ -23,7 +23,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: run test test-fast test-sqlite test-postgres install install-test lock browser lint \
+.PHONY: run test test-fast test-sqlite test-postgres install install-test lock browser fonts lint \
 	format bench clean messages
 
 # Mail is delivered as .eml files into instance/outbox/ and listed at /_dev/mail/. The server
@@ -31,12 +31,12 @@ export UV_SYSTEM_CERTS := 1
 # last run left in the outbox. FLASK_RUN_PORT is the port served and, with no BASE_URL
 # configured, the port of every link the demo and the server write.
 run: export FLASK_RUN_PORT = $(PORT)
-run: install
+run: install fonts
 	$(FLASK) db upgrade
 	$(FLASK) demo
 	EVENTREG_DEV_MAIL_PAGE=1 $(BIN)/flask --app wsgi run
 
-test: install-test browser lint test-sqlite test-postgres
+test: install-test browser fonts lint test-sqlite test-postgres
 
 # The inner loop: SQLite (a file per worker), no browser, the tests spread over every core
 # (pytest-xdist); installs nothing unless uv.lock or pyproject.toml changed.
@@ -85,6 +85,14 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	      || echo "warning: could not install chromium; browser tests will not run"; \
 	  else echo "warning: chromium missing and not root; browser tests will not run"; fi; }
+
+# Debian's Noto CJK fonts: name badges (PDF) print Chinese names with them.
+fonts:
+	@test -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk) \
+	      || echo "warning: could not install fonts-noto-cjk; badges cannot print Chinese"; \
+	  else echo "warning: fonts-noto-cjk missing and not root; badges cannot print Chinese"; fi; }
 
 # Style (ruff), the package layers (import-linter) and types (mypy); all configured in
 # pyproject.toml.

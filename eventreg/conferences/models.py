@@ -47,6 +47,11 @@ class Conference(Model):
     # The language the columns are written in; readers of another get their translation.
     main_language: Mapped[str] = mapped_column(sa.String(10), default="en", server_default="en")
     published: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # Registrations wait as "pending" until an organizer approves (a seat or a waiting-list
+    # place, by the usual rules) or rejects them.
+    requires_approval: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false()
+    )
     # The iCalendar SEQUENCE of the conference's own calendar event; bumped when its span moves.
     revision: Mapped[int] = mapped_column(sa.Integer, default=0)
     # Reminder e-mails, as minutes before the conference starts and before each session of
@@ -157,12 +162,17 @@ class Track(Model):
 
 TALK_KINDS = ("talk", "keynote", "panel", "workshop", "break")
 TALK_STATUSES = ("scheduled", "cancelled")
+# A speaker's answer to being given a session, through their private link.
+SPEAKER_RESPONSES = ("pending", "confirmed", "declined")
 
 talk_speaker = sa.Table(
     "talk_speaker",
     db.metadata,
     sa.Column("talk_id", sa.ForeignKey("talk.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("speaker_id", sa.ForeignKey("speaker.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("response", sa.String(20), nullable=False, server_default="pending"),
+    sa.Column("responded_at", UTCDateTime),
+    sa.CheckConstraint(f"response IN {SPEAKER_RESPONSES!r}", name="known_response"),
 )
 
 
@@ -253,6 +263,12 @@ class Speaker(Model):
         sa.JSON, default=dict, server_default="{}"
     )
     email: Mapped[str | None] = mapped_column(sa.String(254))
+    # The language of the speaker's mail and private pages; None: the conference's main one.
+    language: Mapped[str | None] = mapped_column(sa.String(10))
+    # SHA-256 hex digest of the secret of the speaker's private link; never the secret itself.
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # Links the speaker lists on their page: [{"label": "…", "url": "https://…"}, …].
+    links: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list, server_default="[]")
     # The speaker's photo by its key in the upload storage (resized, without metadata).
     photo_key: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -262,9 +278,60 @@ class Speaker(Model):
     talks: Mapped[list[Talk]] = relationship(
         secondary=talk_speaker, back_populates="speakers", order_by="Talk.start_at"
     )
+    availability: Mapped[list["SpeakerAvailability"]] = relationship(
+        back_populates="speaker",
+        order_by="SpeakerAvailability.start_at",
+        cascade="all, delete-orphan",
+    )
 
     def __repr__(self) -> str:
         return f"<Speaker {self.name!r}>"
+
+
+class SpeakerAvailability(Model):
+    """A span in which a speaker can speak. A speaker with none stated is available always."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    speaker_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("speaker.id", ondelete="CASCADE"), index=True
+    )
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    speaker: Mapped[Speaker] = relationship(back_populates="availability")
+
+    __table_args__ = (sa.CheckConstraint("end_at > start_at", name="ends_after_start"),)
+
+
+class TalkDraft(Model):
+    """An unreleased edit of a published session's place in the schedule.
+
+    Edits of a published schedule collect here; releasing the draft applies them all in one
+    transaction, so each affected person gets one update per session, not one per drag.
+    """
+
+    talk_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("talk.id", ondelete="CASCADE"), primary_key=True
+    )
+    conference_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
+    # Where the session is to be: both None moves it back to the unscheduled tray.
+    start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    room_id: Mapped[int | None] = mapped_column(sa.ForeignKey("room.id", ondelete="SET NULL"))
+    # The session is to be cancelled on release.
+    cancel: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    talk: Mapped[Talk] = relationship()
+    room: Mapped[Room | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("end_at > start_at", name="ends_after_start"),
+        sa.CheckConstraint("(start_at IS NULL) = (end_at IS NULL)", name="start_and_end_together"),
+    )
 
 
 ROLES = ("organizer", "checkin")

@@ -11,7 +11,8 @@ from eventreg.conferences.models import Conference, Talk
 from eventreg.core.db import UTCDateTime, utcnow
 from eventreg.core.extensions import Model
 
-REGISTRATION_STATUSES = ("confirmed", "waiting", "cancelled")
+# "pending": waiting for an organizer's approval; "rejected": the organizer said no.
+REGISTRATION_STATUSES = ("confirmed", "waiting", "cancelled", "pending", "rejected")
 SIGNUP_STATUSES = ("confirmed", "waiting")
 QUESTION_KINDS = ("short_text", "long_text", "single_choice", "multiple_choice", "checkbox")
 
@@ -82,6 +83,8 @@ class Registration(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When an organizer approved or rejected a registration that needed approval.
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Moves with every change of what the personal agenda feed shows (sign-ups, status,
@@ -144,8 +147,15 @@ class SessionSignup(Model):
     )
 
 
+# Who a broadcast goes to: every active registration, a session's seat holders, the
+# conference's waiting list, registrations pending approval, the speakers, or the attendees
+# not yet checked in.
+BROADCAST_AUDIENCES = ("all", "session", "waiting", "pending", "speakers", "not_checked_in")
+BROADCAST_STATUSES = ("sent", "scheduled", "cancelled")
+
+
 class Broadcast(Model):
-    """A message organizers wrote to all attendees, or to a session's, in one go."""
+    """A message organizers wrote to a group of attendees (or the speakers), in one go."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conference_id: Mapped[int] = mapped_column(
@@ -163,11 +173,20 @@ class Broadcast(Model):
     translations: Mapped[dict[str, dict[str, Any]]] = mapped_column(
         sa.JSON, default=dict, server_default="{}"
     )
+    audience: Mapped[str] = mapped_column(sa.String(20), default="all", server_default="all")
+    # "scheduled" until ``send_at``, when its recipients are chosen and its mail recorded.
+    status: Mapped[str] = mapped_column(sa.String(20), default="sent", server_default="sent")
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recipient_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     conference: Mapped[Conference] = relationship()
     talk = relationship("Talk")
+
+    __table_args__ = (
+        sa.CheckConstraint(f"audience IN {BROADCAST_AUDIENCES!r}", name="known_audience"),
+        sa.CheckConstraint(f"status IN {BROADCAST_STATUSES!r}", name="known_status"),
+    )
 
 
 class BroadcastMessage(Model):
