@@ -90,7 +90,13 @@ def test_the_dashboard_counts_seats_sessions_days_and_mail(app, client, conferen
 
     figures = attendees.dashboard(conference)
 
-    assert figures.counts == {"confirmed": 2, "waiting": 1, "cancelled": 1}
+    assert figures.counts == {
+        "confirmed": 2,
+        "waiting": 1,
+        "cancelled": 1,
+        "pending": 0,
+        "rejected": 0,
+    }
     assert (figures.capacity, figures.seats_left) == (3, 1)
     [fill] = figures.sessions  # only sessions with a seat limit or sign-ups
     assert (fill.talk.title, fill.confirmed, fill.waiting, fill.full) == (
