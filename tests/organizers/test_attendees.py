@@ -128,7 +128,7 @@ def test_the_dashboard_of_another_conference_counts_nothing_of_this_one(app, cli
 
     figures = attendees.dashboard(other)
 
-    assert figures.counts == {"confirmed": 0, "waiting": 0, "cancelled": 0}
+    assert set(figures.counts.values()) == {0}
     assert figures.signups_per_day == [] and figures.sessions == []
 
 
