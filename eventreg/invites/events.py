@@ -23,7 +23,7 @@ from eventreg.core.extensions import db
 from eventreg.core.links import public_url, url_builder
 from eventreg.core.richtext import first_paragraph, to_plain
 from eventreg.core.timeutil import format_day, local_instant
-from eventreg.core.translations import text_in
+from eventreg.core.translations import reader_language, text_in
 from eventreg.invites.ical import CalendarEvent
 
 # The conference event's hours when no session has been scheduled yet.
@@ -98,9 +98,13 @@ class _Texts:
         self.__dict__.update(texts)
 
 
-def _in_reader_language(translations: dict[str, Any] | None, **texts: str) -> dict[str, str]:
+def _in_language(
+    language: str | None, translations: dict[str, Any] | None, **texts: str
+) -> dict[str, str]:
+    if not translations:  # the common case, and the answer text_in would give
+        return {name: text or "" for name, text in texts.items()}
     holder = _Texts(translations, **texts)
-    return {name: text_in(holder, name) or "" for name in texts}
+    return {name: text_in(holder, name, language) or "" for name in texts}
 
 
 def _speaker_line(name: str, title: str, affiliation: str) -> str:
@@ -304,6 +308,8 @@ def _load_facts(
     ).all()
     if not rows:
         return []
+    # Asked once: Flask-Babel's lookup would otherwise be most of a large feed's time.
+    language = reader_language()
     speakers = defaultdict(list)
     for talk_id, name, title, affiliation, updated_at, translations in db.session.execute(
         sa.select(
@@ -319,15 +325,15 @@ def _load_facts(
         .where(Talk.conference_id == conference.id, talk_filter)
         .order_by(Speaker.name, Speaker.id)
     ):
-        title = _in_reader_language(translations, title=title or "")["title"]
+        title = _in_language(language, translations, title=title or "")["title"]
         speakers[talk_id].append((name, title, affiliation or "", updated_at))
     facts = []
     for row in rows:
         (tid, uuid, title, abstract, start, end, status, revision, updated) = row[:9]
         translations, room, room_translations, link = row[9:]
-        texts = _in_reader_language(translations, title=title, abstract=abstract or "")
+        texts = _in_language(language, translations, title=title, abstract=abstract or "")
         if room is not None:
-            room = _in_reader_language(room_translations, name=room)["name"]
+            room = _in_language(language, room_translations, name=room)["name"]
         people = speakers.get(tid, [])
         facts.append(
             SessionFacts(
