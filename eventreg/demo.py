@@ -90,6 +90,8 @@ SPEAKERS = {
                 "(demo)", "Develops biomaterials for tissue engineering and wound healing."),
 }
 
+CHINESE_SPEAKERS = {"sun", "chen", "li", "zhang", "wang"}
+
 # (day, start, end, room, track, kind, title, speakers, capacity, abstract)
 PROGRAMME = [
     (0, "08:30", "09:15", None, None, "break", "Registration and welcome coffee", [], None,
@@ -602,6 +604,8 @@ def load_demo(today: date | None = None) -> Conference | None:
                 affiliation=org,
                 bio=bio,
                 email=f"{key}@speakers.example.org",
+                # Their mail and private pages in their own language.
+                language="zh" if key in CHINESE_SPEAKERS else "it",
                 translations={
                     lang: dict(zip(("title", "bio"), SPEAKERS_IN[key][lang], strict=True))
                     for lang in OTHER_LANGUAGES
