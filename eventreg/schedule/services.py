@@ -34,7 +34,7 @@ from eventreg.registration import reminders
 from eventreg.registration import services as registration
 from eventreg.registration.models import Registration, SessionSignup
 from eventreg.registration.notifications import attendee
-from eventreg.schedule import notifications
+from eventreg.schedule import notifications, speaker_portal
 from eventreg.schedule.changes import (
     ConferenceFacts,
     Notice,
@@ -126,41 +126,48 @@ def update_session(actor: audit.Actor, talk: Talk, proposal: SessionFields) -> S
     talk_id, conference_id = talk.id, talk.conference_id
     with write_transaction(), registration.conference_write(conference_id) as conference:
         talk = registration.locked_talk(talk_id)
-        plan = plan_update(talk, proposal)
-        _refuse(plan)
-        if not plan.changes:
-            return SessionSaved(talk, plan)
-        before = snapshot(talk)
-        after = plan.after
-        talk.title, talk.abstract, talk.kind = after.title, after.abstract, after.kind
-        talk.track_id, talk.room_id = after.track_id, after.room_id
-        talk.start_at, talk.end_at = after.start_at, after.end_at
-        talk.online_url = after.online_url
-        _set_languages(talk, after)
-        if plan.changed("speakers"):
-            talk.speakers = _speakers(after.speaker_ids)
-        if plan.calendar_changed:
-            talk.revision = (talk.revision or 0) + 1
-        db.session.flush()
-        db.session.expire(talk, ["room", "track"])  # set by id: loaded again when read
-        promoted: tuple[SessionSignup, ...] = ()
-        if plan.changed("capacity"):
-            promoted = tuple(registration.set_talk_capacity(talk, after.capacity))
-        _send(plan, talk, conference)
-        _remind(plan, talk, conference)
-        old, new = audit.changed(before, snapshot(talk))
-        summary = talk.title
-        if promoted:
-            summary += " — " + _("%(n)d promoted from the waiting list", n=len(promoted))
-        audit.log(
-            actor,
-            "session.updated",
-            talk,
-            conference_id=conference.id,
-            summary=summary,
-            before=old,
-            after=new,
-        )
+        return apply_update(actor, conference, talk, plan_update(talk, proposal))
+
+
+def apply_update(
+    actor: audit.Actor, conference: Conference, talk: Talk, plan: SessionPlan
+) -> SessionSaved:
+    """Apply a plan of ``talk`` made under the conference's lock, inside the caller's
+    transaction (see :func:`update_session`; releasing a draft applies several)."""
+    _refuse(plan)
+    if not plan.changes:
+        return SessionSaved(talk, plan)
+    before = snapshot(talk)
+    after = plan.after
+    talk.title, talk.abstract, talk.kind = after.title, after.abstract, after.kind
+    talk.track_id, talk.room_id = after.track_id, after.room_id
+    talk.start_at, talk.end_at = after.start_at, after.end_at
+    talk.online_url = after.online_url
+    _set_languages(talk, after)
+    if plan.changed("speakers"):
+        talk.speakers = _speakers(after.speaker_ids)
+    if plan.calendar_changed:
+        talk.revision = (talk.revision or 0) + 1
+    db.session.flush()
+    db.session.expire(talk, ["room", "track"])  # set by id: loaded again when read
+    promoted: tuple[SessionSignup, ...] = ()
+    if plan.changed("capacity"):
+        promoted = tuple(registration.set_talk_capacity(talk, after.capacity))
+    _send(plan, talk, conference)
+    _remind(plan, talk, conference)
+    old, new = audit.changed(before, snapshot(talk))
+    summary = talk.title
+    if promoted:
+        summary += " — " + _("%(n)d promoted from the waiting list", n=len(promoted))
+    audit.log(
+        actor,
+        "session.updated",
+        talk,
+        conference_id=conference.id,
+        summary=summary,
+        before=old,
+        after=new,
+    )
     return SessionSaved(talk, plan, promoted)
 
 
@@ -172,24 +179,53 @@ def cancel_session(actor: audit.Actor, talk: Talk) -> SessionSaved:
     talk_id, conference_id = talk.id, talk.conference_id
     with write_transaction(), registration.conference_write(conference_id) as conference:
         talk = registration.locked_talk(talk_id)
-        plan = plan_cancel(talk)
-        if not plan.changes:
-            return SessionSaved(talk, plan)
-        talk.status = "cancelled"
-        talk.revision = (talk.revision or 0) + 1
-        db.session.flush()
-        _send(plan, talk, conference)
-        _remind(plan, talk, conference)
-        audit.log(
-            actor,
-            "session.cancelled",
-            talk,
-            conference_id=conference.id,
-            summary=talk.title,
-            before={"status": "scheduled"},
-            after={"status": talk.status},
-        )
+        return apply_cancel(actor, conference, talk, plan_cancel(talk))
+
+
+def apply_cancel(
+    actor: audit.Actor, conference: Conference, talk: Talk, plan: SessionPlan
+) -> SessionSaved:
+    """Apply a cancellation planned under the conference's lock, inside the caller's
+    transaction (see :func:`cancel_session`)."""
+    if not plan.changes:
+        return SessionSaved(talk, plan)
+    talk.status = "cancelled"
+    talk.revision = (talk.revision or 0) + 1
+    db.session.flush()
+    _send(plan, talk, conference)
+    _remind(plan, talk, conference)
+    audit.log(
+        actor,
+        "session.cancelled",
+        talk,
+        conference_id=conference.id,
+        summary=talk.title,
+        before={"status": "scheduled"},
+        after={"status": talk.status},
+    )
     return SessionSaved(talk, plan)
+
+
+def tell_span_moved(conference: Conference) -> frozenset[str]:
+    """The conference's own event moved (after several sessions were applied at once, with
+    their plans' ``conference_updated`` notices held back): one update to each confirmed
+    attendee, as a single session change sends it. Returns the addresses told."""
+    conference.revision = (conference.revision or 0) + 1
+    db.session.flush()
+    stamp = utcnow()
+    registrations = db.session.scalars(
+        sa.select(Registration)
+        .where(
+            Registration.conference_id == conference.id,
+            Registration.status == "confirmed",
+            Registration.email.is_not(None),
+        )
+        .order_by(Registration.id)
+    ).all()
+    for one in registrations:
+        notifications.conference_updated(one, stamp)
+    reminders.refresh_conference(conference, sessions=False)
+    return frozenset(cast(str, one.email).lower() for one in registrations)
 
 
 def invite_speakers(conference: Conference) -> int:
@@ -197,7 +233,8 @@ def invite_speakers(conference: Conference) -> int:
     transaction.
 
     Safe to run again: the same UID and SEQUENCE with a newer DTSTAMP is just a refresh.
-    Returns the number of invites recorded.
+    Each speaker's invites carry a new private link (see ``speaker_portal``), which ends
+    the one sent before. Returns the number of invites recorded.
     """
     with write_transaction():
         stamp = utcnow()
@@ -212,9 +249,12 @@ def invite_speakers(conference: Conference) -> int:
             .order_by(Talk.start_at, Talk.id)
         ).all()
         sent = 0
+        links: dict[int, str] = {}
         for talk in talks:
             for speaker in talk.speakers:
-                sent += notifications.speaker_invited(speaker, talk, stamp)
+                if speaker.email and speaker.id not in links:
+                    links[speaker.id] = speaker_portal.new_link(None, speaker)
+                sent += notifications.speaker_invited(speaker, talk, stamp, links.get(speaker.id))
         # Their reminders as well, recorded afresh so that running this again adds none.
         speakers = {speaker.id: speaker for talk in talks for speaker in talk.speakers}
         for speaker in speakers.values():
