@@ -52,8 +52,9 @@ class Person:
 
 
 def speaker_person(speaker: Speaker) -> Person:
-    # Speakers have no language setting of their own yet: the conference writes in English.
-    return Person(name=speaker.name, email=speaker.email, locale="en", speaker_id=speaker.id)
+    """A speaker reads their mail in the language they chose, else the conference's main one."""
+    locale = speaker.language or speaker.conference.main_language
+    return Person(name=speaker.name, email=speaker.email, locale=locale, speaker_id=speaker.id)
 
 
 def conference_facts(conference: Conference, event: ical.CalendarEvent) -> dict[str, object]:

@@ -10,7 +10,8 @@ that a preview read a minute earlier can never apply an outdated change.
 Every rule about a session's own fields is checked here, once: the title, the times (both
 or neither, with a zone, the end after the start, within the conference's days), "a
 scheduled session cannot be unscheduled", "a cancelled session cannot change", the seats
-(``check_capacity``), and the clashes (a room or a speaker in two sessions at once).
+(``check_capacity``), and the clashes (a room or a speaker in two sessions at once, a
+speaker outside the times they said they are available).
 """
 
 import enum
@@ -29,7 +30,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.engine import Result
 from sqlalchemy.orm import selectinload
 
-from eventreg.conferences.models import TALK_KINDS, Conference, Room, Speaker, Talk, Track
+from eventreg.conferences.models import (
+    TALK_KINDS,
+    Conference,
+    Room,
+    Speaker,
+    SpeakerAvailability,
+    Talk,
+    Track,
+)
 from eventreg.conferences.rules import (
     check_capacity,
     clean_translations,
@@ -713,7 +722,38 @@ def _clashes(facts: "ConferenceFacts", talk_id: int | None, after: SessionValues
                 when=when,
             )
             found.setdefault("speaker_ids", []).append(message)
+    unavailable = _unavailable(facts, after)
+    if unavailable:
+        message = _(
+            "%(speakers)s said they are not available at that time.",
+            speakers=", ".join(speaker.name for speaker in unavailable),
+        )
+        found.setdefault("speaker_ids", []).append(message)
     return {name: " ".join(messages) for name, messages in found.items()}
+
+
+def _unavailable(facts: "ConferenceFacts", after: SessionValues) -> list[Speaker]:
+    """The session's speakers who stated when they are available and whose spans do not
+    cover the session's whole time. A speaker who stated nothing is available always."""
+    start, end = _span(after)
+    spans = facts.availability(after.speaker_ids)
+    return [
+        speaker
+        for speaker in facts.speakers(after.speaker_ids)
+        if spans.get(speaker.id) and not covers(spans[speaker.id], start, end)
+    ]
+
+
+def covers(spans: Iterable[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
+    """Whether the spans together (adjacent or overlapping ones joined) cover start–end."""
+    reached = start
+    for span_start, span_end in sorted(spans):
+        if span_start > reached:
+            break
+        reached = max(reached, span_end)
+        if reached >= end:
+            return True
+    return False
 
 
 # --- the changes, in words ----------------------------------------------------------------
@@ -963,8 +1003,11 @@ class ConferenceFacts:
         self._speakers: dict[int, Speaker] = {}
         self._slots: list[conflicts.Slot] | None = None
         self._longest = timedelta(0)
+        # Each speaker's stated availability, as read (no entry: not read yet).
+        self._availability: dict[int, list[tuple[datetime, datetime]]] = {}
         if in_memory:
             self._speakers = {s.id: s for s in self._of_conference(Speaker)}
+            self._read_availability(self._speakers.keys())
             self._slots = []
             for slot in self._query_slots(None, None):
                 self._remember(slot)
@@ -987,6 +1030,31 @@ class ConferenceFacts:
                 self._speakers[speaker.id] = speaker
         found = [self._speakers[i] for i in ids if i in self._speakers]
         return sorted(found, key=lambda speaker: (speaker.name, speaker.id))
+
+    def availability(self, ids: Iterable[object]) -> dict[int, list[tuple[datetime, datetime]]]:
+        """The stated availability (UTC spans) of the speakers among ``ids`` (none stated:
+        an empty list, available always)."""
+        wanted = {i for i in ids if _is_row_id(i)}
+        self._read_availability(wanted - self._availability.keys())
+        return {i: self._availability[i] for i in wanted if i in self._availability}
+
+    def _read_availability(self, ids: Iterable[int]) -> None:
+        ids = set(ids)
+        if not ids:
+            return
+        for speaker_id in ids:
+            self._availability[speaker_id] = []
+        rows = db.session.execute(
+            sa.select(
+                SpeakerAvailability.speaker_id,
+                SpeakerAvailability.start_at,
+                SpeakerAvailability.end_at,
+            )
+            .where(SpeakerAvailability.speaker_id.in_(ids))
+            .order_by(SpeakerAvailability.start_at)
+        )
+        for speaker_id, start, end in rows:
+            self._availability[speaker_id].append((start, end))
 
     def room_name(self, room_id: int | None) -> str:
         if room_id is None:
