@@ -54,6 +54,7 @@ CONFERENCE_FIELDS = (
     "start_date",
     "end_date",
     "capacity",
+    "requires_approval",
     "registration_opens_at",
     "registration_closes_at",
     "organizer_name",
@@ -213,6 +214,12 @@ def clean_conference(values: dict[str, Any], existing: Conference | None) -> dic
         errors["end_date"] = _("Give the last day of the conference.")
     elif isinstance(start, date) and end < start:
         errors["end_date"] = _("The last day cannot be before the first day.")
+
+    # Callers that leave it out (older forms, the API) keep the conference's setting.
+    approval = values.get("requires_approval")
+    if approval is None:
+        approval = existing.requires_approval if existing is not None else False
+    cleaned["requires_approval"] = bool(approval)
 
     try:
         check_capacity(cleaned["capacity"])

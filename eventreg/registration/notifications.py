@@ -14,7 +14,7 @@ module make them when the sender delivers them. Every other message is rendered 
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -34,9 +34,7 @@ from eventreg.invites.messages import (
     send_stamped,
     stamp_conference_invite,
 )
-from eventreg.mail import builder
 from eventreg.mail.builder import N_
-from eventreg.mail.compose import Recipient
 from eventreg.mail.models import OutboxMessage
 from eventreg.mail.outbox import CannotCompose, composer, record_deferred
 from eventreg.registration.checkin import checkin_code, checkin_png
@@ -71,6 +69,8 @@ RECEIVED = "registration_confirmed"
 WAITING = "registration_waiting"
 AGAIN = "registration_again"
 LINK = "management_link"
+PENDING = "registration_pending"
+REJECTED = "registration_rejected"
 
 
 def _record(
@@ -114,6 +114,43 @@ def registration_received(
                 "You are on the waiting list for %(title)s", title=text_in(conference, "title")
             )
     _record(registration, kind, subject, content, manage_token)
+
+
+def registration_pending(registration: Registration, manage_token: str) -> None:
+    """A registration the organizers review first: what happens next, and the management
+    link (to change or withdraw it). No invite: the calendar gets the conference with the
+    seat, once approved."""
+    with force_locale(registration.locale or "en"):
+        subject = _(
+            "Your registration for %(title)s is waiting for approval",
+            title=text_in(registration.conference, "title"),
+        )
+    _record(registration, PENDING, subject, {}, manage_token)
+
+
+def registration_rejected(registration: Registration, manage_token: str) -> None:
+    """The organizers could not accept the registration: a kind word, no invite. The
+    message carries the (spare) management link, for the person's data."""
+    with force_locale(registration.locale or "en"):
+        subject = _(
+            "Your registration for %(title)s", title=text_in(registration.conference, "title")
+        )
+    _record(registration, REJECTED, subject, {}, manage_token)
+
+
+def pending_withdrawn(registration: Registration) -> None:
+    """The person withdrew a registration still waiting for approval: it held no seat and
+    was in no calendar, so the message says so and carries no CANCEL."""
+    conference = registration.conference
+    person = attendee(registration)
+    with force_locale(person.locale):
+        send(
+            person,
+            conference,
+            kind="registration_withdrawn",
+            template="registration_withdrawn",
+            subject=_("Registration withdrawn: %(title)s", title=text_in(conference, "title")),
+        )
 
 
 def management_link_resent(registration: Registration, manage_token: str) -> None:
@@ -267,29 +304,6 @@ def session_left(registration: Registration, talk: Talk) -> None:
     )
 
 
-def organizer_message(registration: Registration, subject: str, body: str) -> OutboxMessage | None:
-    """A message the organizers wrote in the workspace (plain text, shown as typed).
-
-    Returns the outbox row, so the workspace can follow its delivery; None when the
-    registration has no address any more (its data was erased).
-    """
-    if not registration.email:
-        return None
-    conference = registration.conference
-    person = attendee(registration)
-    with force_locale(person.locale):
-        return builder.send(
-            Recipient(person.name, cast(str, person.email)),  # checked above
-            kind="organizer_message",
-            template="organizers/email/organizer_message",
-            subject=f"{text_in(conference, 'title')}: {subject}",
-            context={"person": person, "conference": conference, "body": body, "method": None},
-            reply_to=Recipient(text_in(conference, "organizer_name"), conference.organizer_email),
-            conference_id=conference.id,
-            registration_id=registration.id,
-        )
-
-
 # --- composed at delivery ----------------------------------------------------------------
 
 
@@ -376,5 +390,19 @@ def _compose_again(row: OutboxMessage, secret: str | None) -> None:
             subject=row.subject,
             status=content.get("status"),
             position=content.get("position"),
+            manage_url=manage_url,
+        )
+
+
+@composer(PENDING, REJECTED)
+def _compose_decision(row: OutboxMessage, secret: str | None) -> None:
+    registration, person, manage_url = _addressee(row, secret)
+    with force_locale(person.locale):
+        send(
+            person,
+            registration.conference,
+            kind=row.kind,
+            template=row.kind,
+            subject=row.subject,
             manage_url=manage_url,
         )

@@ -110,6 +110,7 @@ class DataErased(Conflict):
 class Outcome(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITING = "waiting"
+    PENDING = "pending"  # the conference reviews registrations: an organizer decides
     ALREADY_REGISTERED = "already_registered"
 
 
@@ -286,7 +287,6 @@ def _admit(
     now = utcnow()
     counts = seat_counts(conference.id)
     promoted = _promote(conference, counts)  # nobody may wait while a seat is free
-    seat_free = conference.capacity is None or counts["confirmed"] < conference.capacity
     before = {"status": registration.status} if registration.id is not None else None
     registration.email = data.email
     registration.full_name = data.full_name
@@ -295,21 +295,28 @@ def _admit(
     registration.locale = data.locale
     registration.consent_text = data.consent_text
     registration.consented_at = now
-    registration.status = "confirmed" if seat_free else "waiting"
-    registration.queued_at = now
-    registration.confirmed_at = now if seat_free else None
     registration.cancelled_at = None
+    registration.decided_at = None
     registration.token_hash = hash_token(token)
     registration.spare_token_hash = None
     _set_answers(registration, answers)
+    if conference.requires_approval:
+        # Reviewed first: no seat and no waiting place until an organizer approves.
+        registration.status = "pending"
+        registration.queued_at = now
+        registration.confirmed_at = None
+        position = None
+    else:
+        position = take_place(conference, registration, counts, now)
     db.session.add(registration)
     db.session.flush()
-    # Queued now, under the lock: behind everyone counted as waiting.
-    position = None if seat_free else counts["waiting"] + 1
-    notifications.registration_received(registration, token, position, new=before is None)
+    if registration.status == "pending":
+        notifications.registration_pending(registration, token)
+    else:
+        notifications.registration_received(registration, token, position, new=before is None)
     # A registration arriving (or coming back: cancelling emptied its agenda) holds no
     # session yet, so only the conference's own reminders can be due.
-    if seat_free and conference.conference_reminder_minutes:
+    if registration.status == "confirmed" and conference.conference_reminder_minutes:
         reminders.record_for_registration(registration)
     audit.log(
         actor,
@@ -320,8 +327,22 @@ def _admit(
         before=before,
         after={"status": registration.status},
     )
-    outcome = Outcome.CONFIRMED if seat_free else Outcome.WAITING
-    return registration, token, outcome
+    return registration, token, Outcome(registration.status)
+
+
+def take_place(
+    conference: Conference, registration: Registration, counts: dict[str, int], now: datetime
+) -> int | None:
+    """The seat decision: a seat while the conference has one, else the end of its waiting
+    list. Returns the waiting position (None: a seat) and counts the registration in
+    ``counts`` (``seat_counts``, read under the conference's lock). Every admission
+    (registering, an organizer's approval) decides here, under ``conference_write``."""
+    seat_free = conference.capacity is None or counts["confirmed"] < conference.capacity
+    registration.status = "confirmed" if seat_free else "waiting"
+    registration.queued_at = now  # under the lock: behind everyone counted as waiting
+    registration.confirmed_at = now if seat_free else None
+    counts[registration.status] += 1
+    return None if seat_free else counts["waiting"]
 
 
 def _spare_secret(registration: Registration) -> str:
@@ -559,17 +580,25 @@ def _place_in_line(
 
 def cancel_registration(actor: audit.Actor, registration: Registration) -> list[Registration]:
     """Cancel: the seat (and every session seat) goes to the next in line in the same
-    transaction. Returns who got the conference seat; cancelling twice changes nothing."""
+    transaction. Returns who got the conference seat; cancelling twice changes nothing.
+    A registration pending approval is withdrawn (it held nothing); a rejected one stays
+    rejected."""
     with conference_write(registration.conference_id) as conference:
         registration = _reload(registration)
-        if registration.status == "cancelled":
+        # A rejection stands: the person cannot turn it into a cancellation and then
+        # register afresh.
+        if registration.status in ("cancelled", "rejected"):
             return []
         _require_not_over(conference)
         before = registration.status
         registration.status = "cancelled"
         registration.cancelled_at = utcnow()
-        # Told before the agenda is emptied, so the message can withdraw every session in it.
-        notifications.registration_cancelled(registration)
+        if before == "pending":
+            # Nothing was in their calendar: no CANCEL, only the word that it is withdrawn.
+            notifications.pending_withdrawn(registration)
+        else:
+            # Told before the agenda is emptied, so the message can withdraw every session.
+            notifications.registration_cancelled(registration)
         reminders.drop_for_registration(registration)
         _drop_all_signups(registration)
         promoted = promote_waiting(conference) if before == "confirmed" else []

@@ -276,12 +276,19 @@ def cancel(slug: str, token: str):
     conference, registration = _registration_or_404(slug, token)
     form = FlaskForm()
     if form.validate_on_submit():
+        was_pending = registration.status == "pending"
         try:
             services.cancel_registration(audit.ATTENDEE, registration)
         except Conflict as refused:
             flash(refused.message, "error")
         else:
-            flash(_("Your registration is cancelled. Thank you for freeing your seat."), "success")
+            if was_pending:
+                flash(_("Your registration is withdrawn."), "success")
+            else:
+                flash(
+                    _("Your registration is cancelled. Thank you for freeing your seat."),
+                    "success",
+                )
         return redirect(_manage_url(slug, token), 303)
     return render_template(
         "registration/cancel.html",

@@ -191,7 +191,10 @@ def test_every_process_that_delivers_knows_how_to_compose_the_registration_mail(
     assert finished.returncode == 0, finished.stderr
     assert finished.stdout.split() == [
         "management_link",
+        "organizer_message",
         "registration_again",
         "registration_confirmed",
+        "registration_pending",
+        "registration_rejected",
         "registration_waiting",
     ]
