@@ -137,6 +137,13 @@ class ConferenceForm(Form):
             "Leave empty for no limit. When full, new registrations join a waiting list."
         ),
     )
+    requires_approval = BooleanField(
+        _l("Registrations need approval"),
+        description=_l(
+            "Each registration waits as pending until an organizer approves it (a seat or a "
+            "waiting-list place, by the usual rules) or rejects it."
+        ),
+    )
     registration_opens_at = DateTimeLocalField(
         _l("Registration opens"),
         format="%Y-%m-%dT%H:%M",
@@ -314,7 +321,8 @@ class SessionForm(Form):
 
 
 class BroadcastForm(Form):
-    talk_id = SelectField(_l("To"), coerce=int)
+    # "all", "waiting", …, or "session:<id>" for a session's seat holders.
+    audience = SelectField(_l("To"), validators=[DataRequired()])
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(
         _l("Message"),
@@ -325,6 +333,14 @@ class BroadcastForm(Form):
         ),
         render_kw={"rows": 12},
     )
+    send_at = DateTimeLocalField(
+        _l("Send at"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_l("In the conference's time zone. Empty: send as soon as you confirm."),
+    )
+    # The recipient whose copy the preview shows and the test send imitates ("r12", "s3").
+    recipient = StringField(_l("Show the message as received by"), validators=[Optional()])
 
 
 # --- the look: logo, banner, accent colour, speaker photo -------------------------------------

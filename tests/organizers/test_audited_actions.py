@@ -184,7 +184,9 @@ def delete_question(client, w):
 def send_message(client, w):
     as_(client, w.organizer)
     page = "/manage/c/rome/messages"
-    return lambda: submit(client, page, "/messages", subject="Doors at 8", body="See you.")
+    return lambda: submit(
+        client, page, "/messages", subject="Doors at 8", body="See you.", confirmed="yes"
+    )
 
 
 def check_in(client, w):
@@ -423,8 +425,9 @@ def write_to_an_empty_session(client, w):
         client,
         "/manage/c/rome/messages",
         "/messages",
-        talk_id=w.empty_talk.id,
+        audience=f"session:{w.empty_talk.id}",
         subject="Room change",
+        confirmed="yes",
         body="Nobody will read this.",
     )
 

@@ -111,7 +111,8 @@ def test_promoting_someone_no_longer_waiting_changes_nothing(organizer_client, c
 def send(client, **data):
     page = client.get("/manage/c/rome/messages")
     return client.post(
-        "/manage/c/rome/messages", data={"csrf_token": csrf_token_from(page.text), **data}
+        "/manage/c/rome/messages",
+        data={"csrf_token": csrf_token_from(page.text), "confirmed": "yes", **data},
     )
 
 
@@ -128,7 +129,7 @@ def test_a_message_to_all_queues_one_copy_per_confirmed_attendee(
 
     response = send(
         organizer_client,
-        talk_id="0",
+        audience="all",
         subject="Shuttle times",
         body="The bus leaves at 8:00.\n\n<b>Bring</b> your badge & ID.",
     )
@@ -164,14 +165,19 @@ def test_a_message_to_a_session_goes_to_its_seat_holders_only(organizer_client, 
     add_signup(make_registration(conference, email="queue@example.org"), talk, "waiting")
     make_registration(conference, email="elsewhere@example.org")
 
-    send(organizer_client, talk_id=str(talk.id), subject="Room change", body="Room 2 instead.")
+    send(
+        organizer_client,
+        audience=f"session:{talk.id}",
+        subject="Room change",
+        body="Room 2 instead.",
+    )
 
     assert [row.recipient for row in outbox()] == ["seat@example.org"]
 
 
 def test_failed_copies_are_counted_and_listed(organizer_client, conference, smtp_server):
     make_registration(conference, email="ana@example.org")
-    send(organizer_client, talk_id="0", subject="Hello", body="Welcome.")
+    send(organizer_client, audience="all", subject="Hello", body="Welcome.")
     smtp_server.refuse("550 5.1.1 No such mailbox")
 
     deliver(smtp_server)
@@ -186,8 +192,8 @@ def test_failed_copies_are_counted_and_listed(organizer_client, conference, smtp
 def test_an_empty_message_or_audience_is_refused_and_nothing_is_queued(
     organizer_client, conference
 ):
-    empty = send(organizer_client, talk_id="0", subject="Hello", body="   ")
-    nobody = send(organizer_client, talk_id="0", subject="Hello", body="Welcome.")
+    empty = send(organizer_client, audience="all", subject="Hello", body="   ")
+    nobody = send(organizer_client, audience="all", subject="Hello", body="Welcome.")
 
     assert empty.status_code == 400
     assert nobody.status_code == 400

@@ -408,7 +408,8 @@ def test_each_attendee_gets_the_message_in_their_language_else_the_main_one(
         "/manage/c/sz/messages",
         data={
             "csrf_token": csrf_token_from(page.text),
-            "talk_id": "0",
+            "audience": "all",
+            "confirmed": "yes",
             "subject": "Shuttle times",
             "body": "The bus leaves at 8:00.",
             "tr_zh_subject": "班车时间",
