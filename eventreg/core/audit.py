@@ -120,8 +120,9 @@ def redact(object_type: str, object_id: int, words: Sequence[str], replacement: 
     ``replacement`` as their summary, and every other entry of the object's conference that
     is not about another object of that type (sessions, the conference, messages: whatever
     may quote a person) has each of ``words`` (a name, an address) in its summary, before
-    and after values replaced by ``replacement``. Joins the caller's transaction; returns
-    how many entries changed."""
+    and after values replaced by ``replacement``. The entries about the object lose their
+    before and after values too: they may hold its earlier names and addresses. Joins the
+    caller's transaction; returns how many entries changed."""
     words = [word for word in words if word]
     about = sa.and_(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
     conference_ids = sa.select(AuditEntry.conference_id).where(about).distinct().scalar_subquery()
@@ -145,8 +146,8 @@ def redact(object_type: str, object_id: int, words: Sequence[str], replacement: 
     for entry in db.session.scalars(sa.select(AuditEntry).where(sa.or_(about, others))):
         is_about = entry.object_type == object_type and entry.object_id == object_id
         summary = replacement if is_about else _replace(entry.summary, pattern, replacement)
-        before = _replace(entry.before, pattern, replacement)
-        after = _replace(entry.after, pattern, replacement)
+        before = None if is_about else _replace(entry.before, pattern, replacement)
+        after = None if is_about else _replace(entry.after, pattern, replacement)
         if (summary, before, after) != (entry.summary, entry.before, entry.after):
             entry.summary, entry.before, entry.after = summary[:300], before, after
             changed += 1

@@ -1,4 +1,5 @@
-"""A conference's attendees for its organizers: dashboard, list, CSV export, and actions.
+"""A conference's attendees for its organizers: dashboard, list, CSV export, actions, and
+each attendee's own page (with editing them, and adding a registration by hand).
 
 Each action is one call of the registration service, the one write path for registrations,
 which writes the change, its e-mails and its audit entry in one transaction; a refusal is
@@ -6,18 +7,36 @@ shown as a message on the list.
 """
 
 import sqlalchemy as sa
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import BooleanField, SelectField, StringField, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from eventreg.conferences.completeness import completeness
 from eventreg.conferences.models import Conference, Talk
 from eventreg.core.errors import Conflict
 from eventreg.core.extensions import db
+from eventreg.core.forms import Form
 from eventreg.core.ids import row_id
+from eventreg.organizers.account_views import render_form, show_errors
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.translation_forms import language_name, text_label
+from eventreg.registration import attendee_edits
 from eventreg.registration import reports as attendees
 from eventreg.registration import services as registration_services
 from eventreg.registration.models import REGISTRATION_STATUSES, Question, Registration
@@ -178,3 +197,221 @@ def _back_to_list(conference: Conference):
     if not target.startswith(prefix):
         target = prefix
     return redirect(target)
+
+
+# --- one attendee: their page, editing them, adding one by hand -----------------------------
+
+NAME_MAX, AFFILIATION_MAX, EMAIL_MAX, COUNTRY_MAX = 200, 200, 254, 100
+
+MAIL_KIND_LABELS = {
+    "registration_confirmed": _l("Seat confirmed, with the invite"),
+    "registration_waiting": _l("On the waiting list"),
+    "registration_again": _l("Registered again (unchanged)"),
+    "registration_pending": _l("Registration received, awaiting approval"),
+    "registration_rejected": _l("Registration declined"),
+    "registration_withdrawn": _l("Registration withdrawn"),
+    "registration_promoted": _l("Promoted from the waiting list"),
+    "registration_cancelled": _l("Registration cancelled"),
+    "registration_cancelled_session": _l("Session removed after cancelling"),
+    "management_link": _l("Private link"),
+    "cancel_by_reply": _l("Asked to confirm a cancellation"),
+    "conference_updated": _l("New conference times"),
+    "details_updated": _l("Details updated, with the invite"),
+    "session_confirmed": _l("Session seat confirmed"),
+    "session_waiting": _l("Session waiting list"),
+    "session_promoted": _l("Session seat from the waiting list"),
+    "session_left": _l("Session left"),
+    "session_updated": _l("Session changed"),
+    "session_cancelled": _l("Session cancelled"),
+    "conference_reminder": _l("Conference reminder"),
+    "session_reminder": _l("Session reminder"),
+    "organizer_message": _l("Message from the organizers"),
+}
+MAIL_STATUS_LABELS = {
+    "pending": _l("Pending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+}
+
+
+def mail_kind_label(kind: str) -> str:
+    label = MAIL_KIND_LABELS.get(kind)
+    return str(label) if label is not None else kind
+
+
+def _email_address(form: object, field: StringField) -> None:
+    """Check the address without any DNS lookup; keep it normalised, as it is stored."""
+    if not field.data:
+        return
+    try:
+        result = validate_email(field.data, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as error:
+        raise ValidationError(
+            _("This is not a valid e-mail address: %(reason)s", reason=str(error))
+        ) from None
+    field.data = result.normalized
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _country_choices(current: str) -> list[tuple[str, str]]:
+    reader = Locale.parse(str(get_locale() or "en"))
+    names = {code: name for code, name in reader.territories.items() if len(code) == 2}
+    choices = [("", str(_("Not given")))]
+    choices += sorted(names.items(), key=lambda item: item[1].lower())
+    if current and current not in names:
+        choices.insert(1, (current, current))  # typed elsewhere (the API): kept as it is
+    return choices
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    return [(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
+
+
+class AttendeeForm(Form):
+    full_name = StringField(
+        _l("Full name"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Please enter a name.")),
+            Length(max=NAME_MAX, message=_l("Please keep this to %(max)d characters or fewer.")),
+        ],
+        render_kw={"maxlength": NAME_MAX, "autocomplete": "off"},
+    )
+    email = StringField(
+        _l("E-mail address"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Please enter an e-mail address.")),
+            Length(max=EMAIL_MAX, message=_l("An e-mail address has at most 254 characters.")),
+            _email_address,
+        ],
+        render_kw={"maxlength": EMAIL_MAX, "inputmode": "email", "autocomplete": "off"},
+    )
+    affiliation = StringField(
+        _l("Organisation or affiliation"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(
+                max=AFFILIATION_MAX,
+                message=_l("Please keep this to %(max)d characters or fewer."),
+            ),
+        ],
+        render_kw={"maxlength": AFFILIATION_MAX},
+    )
+    country = SelectField(_l("Country"), default="")
+    locale = SelectField(_l("Language of their e-mails"), default="en")
+
+
+class NewAttendeeForm(AttendeeForm):
+    send_mail = BooleanField(
+        _l("E-mail them the confirmation with their private link and invite"), default=True
+    )
+
+
+def _prepare(form: AttendeeForm, current_country: str = "") -> AttendeeForm:
+    form.country.choices = _country_choices(current_country or (form.country.data or ""))
+    form.locale.choices = _language_choices()
+    return form
+
+
+def _details(form: AttendeeForm) -> attendee_edits.AttendeeDetails:
+    return attendee_edits.AttendeeDetails(
+        full_name=form.full_name.data,
+        email=form.email.data,
+        affiliation=form.affiliation.data or "",
+        country=(form.country.data or "")[:COUNTRY_MAX],
+        locale=form.locale.data,
+    )
+
+
+@bp.get("/c/<slug>/attendees/<id:registration_id>")
+@conference_view("organizer")
+def attendee_page(conference: Conference, registration_id: int):
+    registration = _registration_or_404(conference, registration_id)
+    record = attendees.attendee_record(registration)
+    return render_template(
+        "organizers/attendee.html",
+        conference=conference,
+        record=record,
+        registration=registration,
+        mail_kind_label=mail_kind_label,
+        mail_status_labels=MAIL_STATUS_LABELS,
+        answer_text=attendees.answer_text,
+        country_name=_country_name,
+        language_name=language_name,
+        full=_full(conference),
+    )
+
+
+def _page_url(conference: Conference, registration_id: int) -> str:
+    return url_for(
+        "organizers.attendee_page", slug=conference.slug, registration_id=registration_id
+    )
+
+
+def _country_name(code: str) -> str:
+    if not code:
+        return ""
+    reader = Locale.parse(str(get_locale() or "en"))
+    return str(reader.territories.get(code, code))
+
+
+@bp.route("/c/<slug>/attendees/<id:registration_id>/edit", methods=["GET", "POST"])
+@conference_view("organizer")
+def edit_attendee(conference: Conference, registration_id: int):
+    registration = _registration_or_404(conference, registration_id)
+    if registration.email is None:
+        flash(_("This registration's data has been erased: there is nothing to edit."), "error")
+        return redirect(
+            url_for(
+                "organizers.attendee_page", slug=conference.slug, registration_id=registration_id
+            )
+        )
+    form = _prepare(
+        AttendeeForm(data=attendee_edits.details_of(registration)), registration.country
+    )
+    if form.validate_on_submit():
+        try:
+            changed = attendee_edits.edit_attendee(current_user, registration, _details(form))
+        except Conflict as refused:
+            show_errors(form, refused)
+        else:
+            if changed:
+                flash(_("The details of %(name)s are saved.", name=form.full_name.data), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(
+                url_for(
+                    "organizers.attendee_page",
+                    slug=conference.slug,
+                    registration_id=registration_id,
+                )
+            )
+    return render_form(
+        "organizers/attendee_edit.html", form, conference=conference, registration=registration
+    )
+
+
+@bp.route("/c/<slug>/attendees/new", methods=["GET", "POST"])
+@conference_view("organizer")
+def new_attendee(conference: Conference):
+    form = _prepare(NewAttendeeForm(data={"locale": conference.main_language or "en"}))
+    if form.validate_on_submit():
+        try:
+            registration, outcome = attendee_edits.add_by_hand(
+                current_user, conference, _details(form), mail=form.send_mail.data
+            )
+        except Conflict as refused:
+            show_errors(form, refused)
+        else:
+            if outcome == registration_services.Outcome.WAITING:
+                message = _("%(name)s is on the waiting list.", name=registration.full_name)
+            else:
+                message = _("%(name)s is registered.", name=registration.full_name)
+            flash(message, "success")
+            return redirect(_page_url(conference, registration.id))
+    return render_form("organizers/attendee_new.html", form, conference=conference)

@@ -4,17 +4,20 @@ the CSV and XLSX exports. Reading only; every change goes through
 
 import csv
 import io
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from openpyxl import Workbook
 from sqlalchemy.orm import selectinload
 
 from eventreg.conferences.models import Conference, Talk
+from eventreg.core.audit import AuditEntry
 from eventreg.core.extensions import db
 from eventreg.mail.delivery import status_counts
 from eventreg.mail.models import OutboxMessage
@@ -235,4 +238,181 @@ def _answer_text(answer: Answer | None) -> str:
         return "yes" if answer.value else "no"
     if isinstance(answer.value, list):
         return "; ".join(str(item) for item in answer.value)
+    return str(answer.value)
+
+
+# --- reports: answers and sign-ups over time ----------------------------------------------
+
+# Registrations that still count: everyone but the cancelled and the rejected.
+COUNTED_STATUSES = ("confirmed", "waiting", "pending")
+CHOICE_KINDS = ("single_choice", "multiple_choice", "checkbox")
+BUCKET_SECONDS = 15 * 60  # every zone's offset from UTC is a whole number of these
+
+
+@dataclass(frozen=True)
+class AnswerSummary:
+    question: Question
+    counts: list[tuple[object, int]]  # (choice, or True/False for a checkbox; how many)
+    answered: int  # registrations that answered at all
+
+
+def answer_summaries(conference: Conference) -> list[AnswerSummary]:
+    """How often each choice was picked, per choice question, by the registrations that
+    count (``COUNTED_STATUSES``). Two queries whatever the number of registrations: the
+    database counts the answers per distinct stored value, and only those few values
+    (one per choice, or per combination of choices) are split here."""
+    questions = db.session.scalars(
+        sa.select(Question)
+        .filter_by(conference_id=conference.id)
+        .where(Question.kind.in_(CHOICE_KINDS))
+        .order_by(Question.position, Question.id)
+    ).all()
+    if not questions:
+        return []
+    stored = sa.cast(Answer.value, sa.Text)
+    rows = db.session.execute(
+        sa.select(Answer.question_id, stored, sa.func.count())
+        .join(Registration, Registration.id == Answer.registration_id)
+        .where(
+            Registration.conference_id == conference.id,
+            Registration.status.in_(COUNTED_STATUSES),
+            Answer.question_id.in_([question.id for question in questions]),
+        )
+        .group_by(Answer.question_id, stored)
+    ).all()
+    picked: dict[int, Counter[object]] = {question.id: Counter() for question in questions}
+    answered: Counter[int] = Counter()
+    for question_id, text, number in rows:
+        value = json.loads(text) if text is not None else None
+        values = value if isinstance(value, list) else [value]
+        values = [item for item in values if item is not None and item != ""]
+        if values:
+            answered[question_id] += number
+        for item in values:
+            picked[question_id][item] += number
+    summaries = []
+    for question in questions:
+        counts = picked[question.id]
+        if question.kind == "checkbox":
+            order: list[object] = [True, False]
+        else:
+            order = list(question.choices or [])
+        # Choices since removed from the question still show, after the current ones.
+        order += sorted(
+            (value for value in counts if value not in order), key=lambda v: str(v).lower()
+        )
+        summaries.append(
+            AnswerSummary(
+                question=question,
+                counts=[(choice, counts.get(choice, 0)) for choice in order],
+                answered=answered[question.id],
+            )
+        )
+    return summaries
+
+
+@dataclass(frozen=True)
+class SignupDay:
+    day: date
+    confirmed: int  # registrations holding a seat now that arrived by the end of that day
+    waiting: int  # the same for those waiting now
+
+
+def signups_over_time(conference: Conference) -> list[SignupDay]:
+    """Registrations arrived by the end of each day (in the conference's zone), counted by
+    their status now: one query, grouped by quarter hour in the database, so the rows read
+    grow with the days of registration, never with the registrations."""
+    bucket = _quarter_hour(Registration.created_at).label("bucket")
+    rows = db.session.execute(
+        sa.select(bucket, Registration.status, sa.func.count())
+        .where(
+            Registration.conference_id == conference.id,
+            Registration.status.in_(("confirmed", "waiting")),
+        )
+        .group_by(bucket, Registration.status)
+    ).all()
+    per_day: dict[date, Counter[str]] = {}
+    for quarter, status, number in rows:
+        instant = datetime.fromtimestamp(int(quarter) * BUCKET_SECONDS, UTC)
+        per_day.setdefault(instant.astimezone(conference.tz).date(), Counter())[status] += number
+    days = []
+    confirmed = waiting = 0
+    for day in sorted(per_day):
+        confirmed += per_day[day]["confirmed"]
+        waiting += per_day[day]["waiting"]
+        days.append(SignupDay(day, confirmed, waiting))
+    return days
+
+
+def _quarter_hour(column: sa.orm.InstrumentedAttribute[datetime]) -> sa.ColumnElement[int]:
+    """The instant's quarter hour since the epoch, computed by the database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.cast(sa.func.floor(sa.extract("epoch", column) / BUCKET_SECONDS), sa.BigInteger)
+    # SQLite keeps the naive UTC time; strftime('%s') reads it as UTC.
+    return sa.cast(sa.func.strftime("%s", column), sa.Integer) // BUCKET_SECONDS
+
+
+# --- one attendee ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttendeeRecord:
+    """Everything an organizer sees about one registration."""
+
+    registration: Registration
+    answers: list[tuple[Question, Answer | None]]  # every question, in the form's order
+    signups: list[SessionSignup]  # in the order of the sessions
+    messages: list[OutboxMessage]  # newest first
+    history: list[AuditEntry]  # newest first
+
+
+def attendee_record(registration: Registration) -> AttendeeRecord:
+    """The attendee page's data, in a fixed number of queries."""
+    questions = db.session.scalars(
+        sa.select(Question)
+        .filter_by(conference_id=registration.conference_id)
+        .order_by(Question.position, Question.id)
+    ).all()
+    answers = {answer.question_id: answer for answer in registration.answers}
+    signups = db.session.scalars(
+        sa.select(SessionSignup)
+        .filter_by(registration_id=registration.id)
+        .join(Talk, Talk.id == SessionSignup.talk_id)
+        .options(selectinload(SessionSignup.talk))
+        .order_by(Talk.start_at.is_(None), Talk.start_at, Talk.id)
+    ).all()
+    messages = db.session.scalars(
+        sa.select(OutboxMessage)
+        .filter_by(registration_id=registration.id)
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        .limit(MESSAGES_SHOWN)
+    ).all()
+    history = db.session.scalars(
+        sa.select(AuditEntry)
+        .filter_by(object_type="registration", object_id=registration.id)
+        .where(AuditEntry.conference_id == registration.conference_id)
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(HISTORY_SHOWN)
+    ).all()
+    return AttendeeRecord(
+        registration=registration,
+        answers=[(question, answers.get(question.id)) for question in questions],
+        signups=list(signups),
+        messages=list(messages),
+        history=list(history),
+    )
+
+
+MESSAGES_SHOWN = 200
+HISTORY_SHOWN = 200
+
+
+def answer_text(answer: Answer | None) -> str:
+    """An answer as a line of text (a checkbox as its own words, in the reader's language)."""
+    if answer is None or answer.value is None:
+        return ""
+    if isinstance(answer.value, bool):
+        return str(_("Yes") if answer.value else _("No"))
+    if isinstance(answer.value, list):
+        return ", ".join(str(item) for item in answer.value)
     return str(answer.value)

@@ -3,6 +3,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 from itertools import count
 
@@ -136,8 +137,9 @@ def test_the_dashboard_of_another_conference_counts_nothing_of_this_one(app, cli
 
 
 def names_on(page) -> list[str]:
+    # Each name links to the attendee's page: the text of the row's header cell.
     return [
-        line.strip()[len('<th scope="row">') : -len("</th>")]
+        re.sub(r"<[^>]+>", "", line.strip()[len('<th scope="row">') : -len("</th>")])
         for line in page.text.splitlines()
         if line.strip().startswith('<th scope="row">')
     ]

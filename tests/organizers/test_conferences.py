@@ -173,7 +173,7 @@ def test_editing_records_only_what_changed_before_and_after(app, client, organiz
     assert entry.before == {"title": "Pavia Days", "venue": "Test Venue"}
     assert entry.after == {"title": "Pavia Days 2027", "venue": "Collegio Borromeo"}
     log_page = client.get("/manage/c/pavia/audit").text
-    assert "conference.updated" in log_page and "Collegio Borromeo" in log_page
+    assert 'data-action="conference.updated"' in log_page and "Collegio Borromeo" in log_page
 
 
 def edit_values(conference: Conference, **changes) -> dict:

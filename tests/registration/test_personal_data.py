@@ -21,7 +21,8 @@ from eventreg.core.extensions import db
 from eventreg.invites.models import CalendarCopy
 from eventreg.mail.delivery import deliver_due
 from eventreg.mail.models import OutboxMessage
-from eventreg.registration import broadcasts, checkin, services
+from eventreg.registration import attendee_edits, broadcasts, checkin, services
+from eventreg.registration.attendee_edits import AttendeeDetails
 from eventreg.registration.models import (
     Answer,
     BroadcastMessage,
@@ -169,6 +170,9 @@ def test_erasure_leaves_nothing_of_the_person_anywhere(own_app, smtp_server):
     assert checkin.check_in(staff, conference, ada.id).first_time  # at the door
     assert post_action(client, link, f"/sessions/{closing.id}/join").status_code == 303
     # (that last mail is left undelivered)
+    # An organizer corrects her affiliation: the log keeps the old one, before → after.
+    details = AttendeeDetails(full_name=NAME, email=ADDRESS, affiliation="Another lab")
+    attendee_edits.edit_attendee(staff, ada, details)
 
     db.session.expire_all()
     ada = db.session.get(Registration, ada.id)
