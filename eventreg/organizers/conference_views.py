@@ -17,7 +17,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -55,7 +55,7 @@ from eventreg.organizers.translation_forms import (
 )
 from eventreg.registration import questions as question_rules
 from eventreg.registration.models import Question
-from eventreg.schedule import conference_changes
+from eventreg.schedule import conference_changes, speaker_portal
 
 AUDIT_PAGE_SIZE = 50
 
@@ -79,12 +79,16 @@ def new_conference():
         else:
             flash(_("“%(title)s” is created as a draft.", title=conference.title), "success")
             return redirect(url_for("organizers.overview", slug=conference.slug))
+    # A refused choice (not one of ours) is shown with its error, the panel in the default.
+    shown = form.main_language.data
+    if shown not in content_languages():
+        shown = content_languages()[0]
     return render_form(
         "organizers/conference_form.html",
         form,
         conference=None,
         zones=_zones(),
-        panels=[single_panel(form, Conference.translated_fields, form.main_language.data)],
+        panels=[single_panel(form, Conference.translated_fields, shown)],
     )
 
 
@@ -428,6 +432,56 @@ def speaker_photo(conference: Conference, item_id: int):
     return _speaker_page(conference, speaker, photo_form), 422
 
 
+@bp.post("/c/<slug>/speakers/<id:item_id>/link")
+@conference_view("organizer")
+def send_speaker_link(conference: Conference, item_id: int):
+    """Mail the speaker a new private link; the one sent before stops working."""
+    speaker = _item_or_404(conference, SECTIONS["speakers"], item_id)
+    name = speaker.name
+    try:
+        speaker_portal.send_link(current_user, speaker)
+    except Invalid as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            _(
+                "A new private link is on its way to %(name)s; links sent before no longer work.",
+                name=name,
+            ),
+            "success",
+        )
+    return redirect(url_for("organizers.edit_speaker", slug=conference.slug, item_id=item_id), 303)
+
+
+@bp.post("/c/<slug>/speakers/links")
+@conference_view("organizer")
+def send_speaker_links(conference: Conference):
+    """Mail every speaker with an address a new private link."""
+    sent = speaker_portal.send_links(current_user, conference)
+    flash(
+        ngettext(
+            "A new private link is on its way to %(num)d speaker.",
+            "A new private link is on its way to each of %(num)d speakers.",
+            sent,
+        ),
+        "success" if sent else "info",
+    )
+    return redirect(url_for("organizers.speakers", slug=conference.slug), 303)
+
+
+def _speaker_extras(section: Section, conference: Conference, item=None) -> dict:
+    """What the speaker pages show besides the form: sessions with each speaker's answer,
+    and the speaker's stated availability."""
+    if section.name != "speakers":
+        return {}
+    if item is None:
+        return {"assignments": speaker_portal.assignments_by_speaker(conference)}
+    return {
+        "assignments": speaker_portal.assignments(item),
+        "spans": speaker_portal.day_spans(item),
+    }
+
+
 def _speaker_page(conference: Conference, speaker: Speaker, photo_form: PhotoForm) -> str:
     texts = Speaker.translated_fields
     form = _section_form(conference, SECTIONS["speakers"])(
@@ -441,6 +495,7 @@ def _speaker_page(conference: Conference, speaker: Speaker, photo_form: PhotoFor
         section="speakers",
         photo_form=photo_form,
         panels=language_panels(form, texts, conference.main_language),
+        **_speaker_extras(SECTIONS["speakers"], conference, speaker),
     )
 
 
@@ -488,6 +543,7 @@ def _list_and_add(conference: Conference, section: Section):
         items=items,
         question_kinds=QUESTION_KIND_LABELS,
         panels=_panels(conference, section, form),
+        **_speaker_extras(section, conference),
     )
 
 
@@ -514,6 +570,7 @@ def _edit(conference: Conference, section: Section, item_id: int):
         section=section.name,
         photo_form=PhotoForm(formdata=None) if section.name == "speakers" else None,
         panels=_panels(conference, section, form),
+        **_speaker_extras(section, conference, item),
     )
 
 
