@@ -101,6 +101,11 @@ class Defaults:
     INBOUND_IMAP_SSL = True
     INBOUND_IMAP_POLL_SECONDS = 60
     INBOUND_IMAP_DELETE = False  # delete handled messages (else they are only marked \Seen)
+    # Name badges (/manage/c/<slug>/badges) are drawn with these fonts: a regular and a bold
+    # face covering Chinese and Latin with accents. Debian's fonts-noto-cjk installs these;
+    # of a collection (.ttc) the Simplified Chinese face is used.
+    BADGE_FONT_PATH = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+    BADGE_BOLD_FONT_PATH = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
 
 
 def normalise_database_url(url: str) -> str:
