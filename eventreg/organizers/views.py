@@ -2,10 +2,15 @@
 
 from eventreg.organizers import (  # noqa: F401  (importing them registers the routes)
     account_views,
+    approval_views,
     attendee_views,
+    badge_views,
     checkin_views,
     conference_views,
+    editor_views,
+    import_views,
     messaging_views,
+    report_views,
     schedule_views,
     token_views,
 )
