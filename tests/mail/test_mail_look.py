@@ -12,10 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from eventreg.accounts.services import create_user
+from eventreg.core import audit
 from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
 from eventreg.mail.outbox import compose_deferred
-from eventreg.registration import notifications
+from eventreg.registration import broadcasts, notifications
 from eventreg.registration.checkin import checkin_code, checkin_png
 from tests.factories import make_conference, make_talk
 from tests.invites.parsers import parse_agreed
@@ -182,11 +183,13 @@ def every_attendee_mail(conference) -> None:
     notifications.cancel_by_reply(person, "manage-secret")
     notifications.session_joined(person, talk, "confirmed")
     notifications.session_left(person, talk)
-    notifications.organizer_message(person, "Parking", "Use the north gate.\r\n\r\nThanks!")
     notifications.registration_cancelled(person)
     waiting = make_registration(conference, status="waiting")
     notifications.registration_received(waiting, "other-secret", position=1)
     db.session.commit()
+    broadcasts.send_broadcast(
+        audit.SYSTEM, conference, subject="Parking", body="Use the north gate.\r\n\r\nThanks!"
+    )
     create_user(None, "lin@example.org", name="Lin Mei")
 
 
