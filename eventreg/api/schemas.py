@@ -435,9 +435,9 @@ class ManagedConferenceList(BaseModel):
 
 
 class RegistrationQuery(PageQuery):
-    status: Literal["confirmed", "waiting", "cancelled"] | SkipJsonSchema[None] = _optional_filter(
-        "Only registrations with this status."
-    )
+    status: (
+        Literal["confirmed", "waiting", "cancelled", "pending", "rejected"] | SkipJsonSchema[None]
+    ) = _optional_filter("Only registrations with this status.")
 
 
 class RegistrationOut(BaseModel):
@@ -447,7 +447,7 @@ class RegistrationOut(BaseModel):
     affiliation: str
     country: str
     locale: str
-    status: str = Field(description="confirmed, waiting or cancelled")
+    status: str = Field(description="confirmed, waiting, cancelled, pending (approval) or rejected")
     registered_at: datetime
     confirmed_at: datetime | None
     cancelled_at: datetime | None

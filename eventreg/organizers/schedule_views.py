@@ -37,7 +37,7 @@ from eventreg.organizers.translation_forms import (
     submitted_texts,
     with_languages,
 )
-from eventreg.schedule import changes, conflicts
+from eventreg.schedule import changes, conflicts, speaker_portal
 from eventreg.schedule import services as schedule
 from eventreg.schedule.grid import SessionCard, build_days
 
@@ -126,6 +126,7 @@ def edit_session(conference: Conference, talk_id: int):
         conference=conference,
         talk=talk,
         panels=_panels(form, conference),
+        answers=speaker_portal.responses_to(talk),
     )
 
 

@@ -143,6 +143,17 @@ def responses(conference: Conference) -> dict[tuple[int, int], str]:
     return {(talk_id, speaker_id): response for talk_id, speaker_id, response in rows}
 
 
+def responses_to(talk: Talk) -> list[tuple[Speaker, str]]:
+    """The session's speakers, each with their answer (pending, confirmed or declined)."""
+    rows = db.session.execute(
+        sa.select(Speaker, talk_speaker.c.response)
+        .join(talk_speaker, talk_speaker.c.speaker_id == Speaker.id)
+        .where(talk_speaker.c.talk_id == talk.id)
+        .order_by(Speaker.name, Speaker.id)
+    ).all()
+    return [(speaker, response) for speaker, response in rows]
+
+
 def assignments_by_speaker(conference: Conference) -> dict[int, list[Assignment]]:
     """Every speaker's sessions and answers (for the organizers' list), in one query."""
     rows = db.session.execute(

@@ -156,15 +156,20 @@ def agenda_feed(token: str):
 
 def _agenda_body(registration: Registration, conference: Conference) -> bytes:
     recipient = sequences.registration_recipient(registration.id)
-    if registration.status == "cancelled" or registration.erased_at:
+    if registration.status in ("cancelled", "rejected") or registration.erased_at:
         events = _withdrawn_agenda(registration, recipient)
+    elif registration.status == "pending":
+        events = []
     else:
         events = sequences.as_sent(recipient, registration_services.agenda_events(registration))
     if not events:
-        # On the waiting list (or holding nothing yet): the conference, tentatively, as
-        # RFC 5545 wants at least one component.
+        # On the waiting list, awaiting approval (or holding nothing yet): the conference,
+        # tentatively, as RFC 5545 wants at least one component.
         event = calendar_events.conference_event(conference)
-        summary = _("Waiting list: %(title)s", title=event.summary)
+        if registration.status == "pending":
+            summary = _("Awaiting approval: %(title)s", title=event.summary)
+        else:
+            summary = _("Waiting list: %(title)s", title=event.summary)
         events = [replace(event, tentative=True, summary=summary)]
     return ical.feed(
         [ical.feed_event(event) for event in events],

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from icalendar import Calendar
 
 from eventreg.core.audit import AuditEntry
 from eventreg.core.db import utcnow
@@ -17,6 +18,7 @@ from eventreg.registration import approval, broadcasts, checkin, services
 from eventreg.registration.models import Registration
 from tests.conftest import csrf_token_from
 from tests.factories import make_conference
+from tests.invites.test_feeds import agenda_url
 from tests.organizers.conftest import give_role, log_in, make_user
 from tests.registration.helpers import (
     latest_link_for,
@@ -296,3 +298,21 @@ def test_simultaneous_approvals_by_several_organizers_fill_exactly_the_seats(app
     assert kinds(conference) == Counter(
         registration_pending=10, registration_confirmed=3, registration_waiting=7
     )
+
+
+def test_the_agenda_feed_shows_pending_as_awaiting_and_rejected_as_cancelled(app):
+    conference = make_conference(capacity=5, requires_approval=True)
+    [ada_id] = pending_people(app, conference, 1)
+    ada = db.session.get(Registration, ada_id)
+
+    def feed_event():
+        response = app.test_client().get(agenda_url(ada))
+        assert response.status_code == 200
+        [event] = Calendar.from_ical(response.data).walk("VEVENT")
+        return event
+
+    pending = feed_event()
+    assert str(pending["SUMMARY"]).startswith("Awaiting approval: ")
+    assert pending["STATUS"] == "TENTATIVE"
+    approval.reject(None, conference, [ada_id])
+    assert feed_event()["STATUS"] == "CANCELLED"

@@ -243,6 +243,8 @@ def test_an_organizer_sends_a_speaker_their_link_and_sees_the_answers(
     assert "Opening talk: Confirmed" in page_text(client.get(page))
     listing = page_text(client.get(f"/manage/c/{conference.slug}/speakers"))
     assert "Opening talk: Confirmed" in listing
+    session_page = page_text(client.get(f"/manage/c/{conference.slug}/sessions/{talk.id}"))
+    assert f"{speaker.name}: Confirmed" in session_page
     # A second link ends the first.
     _post(client, page, page + "/link")
     assert client.get(link).status_code == 404
