@@ -8,9 +8,10 @@ included; text areas allow tabs and line breaks. Passwords are left as typed.
 
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, PasswordField, StringField, TextAreaField
+from wtforms import Field, PasswordField, StringField, TextAreaField, ValidationError
 
 from eventreg.core.text import has_forbidden_characters
 
@@ -42,3 +43,21 @@ class Form(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped
                     field.errors = [*field.errors, message]
                 valid = False
         return valid
+
+
+class NormalisedEmail:
+    """Check the address's form without any DNS lookup (there is no network to ask) and
+    replace the field's data with the normalised address that is stored."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if not field.data:
+            return
+        try:
+            # Non-ASCII before the @ needs SMTPUTF8 all the way to the recipient, which
+            # the outgoing mail does not use: refuse it here rather than fail to deliver.
+            result = validate_email(field.data, check_deliverability=False, allow_smtputf8=False)
+        except EmailNotValidError as error:
+            raise ValidationError(
+                _l("This is not a valid e-mail address: %(reason)s", reason=str(error))
+            ) from None
+        field.data = result.normalized

@@ -8,7 +8,6 @@ shown as a message on the list.
 
 import sqlalchemy as sa
 from babel import Locale
-from email_validator import EmailNotValidError, validate_email
 from flask import (
     abort,
     current_app,
@@ -23,18 +22,16 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import BooleanField, SelectField, StringField, ValidationError
-from wtforms.validators import DataRequired, Length, Optional
 
 from eventreg.conferences.completeness import completeness
 from eventreg.conferences.models import Conference, Talk
 from eventreg.core.errors import Conflict
 from eventreg.core.extensions import db
-from eventreg.core.forms import Form
 from eventreg.core.ids import row_id
 from eventreg.organizers.account_views import render_form, show_errors
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
+from eventreg.organizers.forms import AttendeeForm, NewAttendeeForm
 from eventreg.organizers.translation_forms import language_name, text_label
 from eventreg.registration import attendee_edits
 from eventreg.registration import reports as attendees
@@ -201,7 +198,7 @@ def _back_to_list(conference: Conference):
 
 # --- one attendee: their page, editing them, adding one by hand -----------------------------
 
-NAME_MAX, AFFILIATION_MAX, EMAIL_MAX, COUNTRY_MAX = 200, 200, 254, 100
+COUNTRY_MAX = 100  # the column's length
 
 MAIL_KIND_LABELS = {
     "registration_confirmed": _l("Seat confirmed, with the invite"),
@@ -239,23 +236,6 @@ def mail_kind_label(kind: str) -> str:
     return str(label) if label is not None else kind
 
 
-def _email_address(form: object, field: StringField) -> None:
-    """Check the address without any DNS lookup; keep it normalised, as it is stored."""
-    if not field.data:
-        return
-    try:
-        result = validate_email(field.data, check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError as error:
-        raise ValidationError(
-            _("This is not a valid e-mail address: %(reason)s", reason=str(error))
-        ) from None
-    field.data = result.normalized
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
 def _country_choices(current: str) -> list[tuple[str, str]]:
     reader = Locale.parse(str(get_locale() or "en"))
     names = {code: name for code, name in reader.territories.items() if len(code) == 2}
@@ -268,48 +248,6 @@ def _country_choices(current: str) -> list[tuple[str, str]]:
 
 def _language_choices() -> list[tuple[str, str]]:
     return [(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
-
-
-class AttendeeForm(Form):
-    full_name = StringField(
-        _l("Full name"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Please enter a name.")),
-            Length(max=NAME_MAX, message=_l("Please keep this to %(max)d characters or fewer.")),
-        ],
-        render_kw={"maxlength": NAME_MAX, "autocomplete": "off"},
-    )
-    email = StringField(
-        _l("E-mail address"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Please enter an e-mail address.")),
-            Length(max=EMAIL_MAX, message=_l("An e-mail address has at most 254 characters.")),
-            _email_address,
-        ],
-        render_kw={"maxlength": EMAIL_MAX, "inputmode": "email", "autocomplete": "off"},
-    )
-    affiliation = StringField(
-        _l("Organisation or affiliation"),
-        filters=[_strip],
-        validators=[
-            Optional(),
-            Length(
-                max=AFFILIATION_MAX,
-                message=_l("Please keep this to %(max)d characters or fewer."),
-            ),
-        ],
-        render_kw={"maxlength": AFFILIATION_MAX},
-    )
-    country = SelectField(_l("Country"), default="")
-    locale = SelectField(_l("Language of their e-mails"), default="en")
-
-
-class NewAttendeeForm(AttendeeForm):
-    send_mail = BooleanField(
-        _l("E-mail them the confirmation with their private link and invite"), default=True
-    )
 
 
 def _prepare(form: AttendeeForm, current_country: str = "") -> AttendeeForm:

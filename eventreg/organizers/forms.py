@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from eventreg.accounts.services import MAX_PASSWORD_LENGTH
-from eventreg.core.forms import Form
+from eventreg.core.forms import Form, NormalisedEmail
 from eventreg.organizers.durations import DurationListField
 from eventreg.schedule.changes import KIND_LABELS
 
@@ -392,4 +392,54 @@ class PhotoForm(Form):
             "Cut to a square of 400 pixels and stripped of its metadata (camera, place, date)."
         ),
         render_kw={"accept": IMAGE_TYPES},
+    )
+
+
+# Limits of the registration's columns (see registration.models).
+NAME_MAX, AFFILIATION_MAX, EMAIL_MAX = 200, 200, 254
+
+
+def _stripped(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+class AttendeeForm(Form):
+    full_name = StringField(
+        _l("Full name"),
+        filters=[_stripped],
+        validators=[
+            DataRequired(message=_l("Please enter a name.")),
+            Length(max=NAME_MAX, message=_l("Please keep this to %(max)d characters or fewer.")),
+        ],
+        render_kw={"maxlength": NAME_MAX, "autocomplete": "off"},
+    )
+    email = StringField(
+        _l("E-mail address"),
+        filters=[_stripped],
+        validators=[
+            DataRequired(message=_l("Please enter an e-mail address.")),
+            Length(max=EMAIL_MAX, message=_l("An e-mail address has at most 254 characters.")),
+            NormalisedEmail(),
+        ],
+        render_kw={"maxlength": EMAIL_MAX, "inputmode": "email", "autocomplete": "off"},
+    )
+    affiliation = StringField(
+        _l("Organisation or affiliation"),
+        filters=[_stripped],
+        validators=[
+            Optional(),
+            Length(
+                max=AFFILIATION_MAX,
+                message=_l("Please keep this to %(max)d characters or fewer."),
+            ),
+        ],
+        render_kw={"maxlength": AFFILIATION_MAX},
+    )
+    country = SelectField(_l("Country"), default="")
+    locale = SelectField(_l("Language of their e-mails"), default="en")
+
+
+class NewAttendeeForm(AttendeeForm):
+    send_mail = BooleanField(
+        _l("E-mail them the confirmation with their private link and invite"), default=True
     )

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TypeVar
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -31,7 +30,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from eventreg.conferences.models import Conference
-from eventreg.core.forms import Form
+from eventreg.core.forms import Form, NormalisedEmail
 from eventreg.core.translations import reader_language, text_in
 from eventreg.registration.models import Registration
 from eventreg.registration.questions import QuestionDefinition
@@ -55,24 +54,6 @@ def clean_text(value):
 
 def _too_long(maximum: int) -> Length:
     return Length(max=maximum, message=_l("Please keep this to %(max)d characters or fewer."))
-
-
-class NormalisedEmail:
-    """Check the address's form without any DNS lookup (there is no network to ask) and
-    replace the field's data with the normalised address that is stored."""
-
-    def __call__(self, form, field):
-        if not field.data:
-            return
-        try:
-            # Non-ASCII before the @ needs SMTPUTF8 all the way to the recipient, which
-            # the outgoing mail does not use: refuse it here rather than fail to deliver.
-            result = validate_email(field.data, check_deliverability=False, allow_smtputf8=False)
-        except EmailNotValidError as error:
-            raise ValidationError(
-                _l("This is not a valid e-mail address: %(reason)s", reason=str(error))
-            ) from None
-        field.data = result.normalized
 
 
 def country_choices() -> list[SelectChoice]:
