@@ -339,7 +339,11 @@ def plan_create(
     return _plan("create", conference, None, proposal, notify=notify, facts=facts)
 
 
-def plan_update(talk: Talk, proposal: SessionFields) -> SessionPlan:
+def plan_update(
+    talk: Talk, proposal: SessionFields, *, facts: "ConferenceFacts | None" = None
+) -> SessionPlan:
+    """A change of a session; ``facts`` replaces what the plan knows of the rest of the
+    conference (the schedule draft plans against the other sessions' draft places)."""
     conference = talk.conference
     if talk.cancelled:
         before = values_of(talk)
@@ -352,7 +356,7 @@ def plan_update(talk: Talk, proposal: SessionFields) -> SessionPlan:
             errors={"": _("A cancelled session cannot be changed.")},
             conflict=True,
         )
-    return _plan("update", conference, talk, proposal, notify=True, facts=None)
+    return _plan("update", conference, talk, proposal, notify=True, facts=facts)
 
 
 def plan_cancel(talk: Talk) -> SessionPlan:

@@ -99,13 +99,11 @@ def check_place(talk: Talk, place: Place) -> SessionPlan:
     leaves it: the other sessions at their draft places, those to be cancelled gone."""
     conference = talk.conference
     others = [row for row in _rows(conference.id) if row.talk_id != talk.id]
-    if talk.cancelled or not conference.published or not others:
+    if not conference.published or not others:
         return plan_update(talk, place.proposal())
-    # The planner itself, with the draft's view of the other sessions (plan_update takes
-    # no facts of its own; every rule it checks stays in changes.py).
-    return changes._plan(  # noqa: SLF001
-        "update", conference, talk, place.proposal(), notify=True, facts=_DraftFacts(others)
-    )
+    # The planner itself, with the draft's view of the other sessions: every rule it
+    # checks stays in changes.py.
+    return plan_update(talk, place.proposal(), facts=_DraftFacts(others))
 
 
 class _DraftFacts(changes.ConferenceFacts):
