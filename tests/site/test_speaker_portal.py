@@ -128,6 +128,12 @@ def test_the_profile_is_saved_in_each_language(client, conference, speaker, link
     assert saved.language == "zh"
     page = client.get(link + "profile").get_data(as_text=True)
     assert 'value="工程师"' in page and 'value="https://example.org/ada"' in page
+    # The public speaker page (public once they have a session on the schedule) lists them.
+    make_talk(conference, title="Opening talk", speakers=[saved])
+    conference.published = True
+    db.session.commit()
+    public = client.get(f"/c/{conference.slug}/speakers/{speaker.id}").get_data(as_text=True)
+    assert '<a href="https://example.org/ada" rel="nofollow noopener">Website</a>' in public
 
 
 def test_a_bad_link_is_refused_next_to_its_field(client, conference, speaker, link):
