@@ -36,7 +36,16 @@ run: install fonts
 	$(FLASK) demo
 	EVENTREG_DEV_MAIL_PAGE=1 $(BIN)/flask --app wsgi run
 
-test: install-test browser fonts lint test-sqlite test-postgres
+# The two legs run side by side (one per core): PostgreSQL's output follows SQLite's, and the
+# run fails when either does.
+test: install-test browser fonts lint
+	@pg_log=$$(mktemp); \
+	$(MAKE) --no-print-directory test-postgres > $$pg_log 2>&1 & pg_pid=$$!; \
+	$(MAKE) --no-print-directory test-sqlite; sqlite_status=$$?; \
+	wait $$pg_pid; pg_status=$$?; \
+	cat $$pg_log; rm -f $$pg_log; \
+	echo "SQLite leg: exit $$sqlite_status; PostgreSQL leg: exit $$pg_status"; \
+	test $$sqlite_status = 0 && test $$pg_status = 0
 
 # The inner loop: SQLite (a file per worker), no browser, the tests spread over every core
 # (pytest-xdist); installs nothing unless uv.lock or pyproject.toml changed.
