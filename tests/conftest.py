@@ -47,6 +47,22 @@ if IN_CI:
     settings.load_profile("ci")
 
 
+# The frab schemas and examples: kept with their provenance beside the repository, never
+# copied into it.
+FRAB_SCHEMAS = ROOT.parent / "shared" / "schemas" / "frab"
+
+
+@pytest.fixture(scope="session")
+def schemas() -> Path:
+    """The folder of the frab schemas; missing, it fails under CI and skips elsewhere."""
+    if not FRAB_SCHEMAS.is_dir():
+        message = f"the frab schemas are not at {FRAB_SCHEMAS}"
+        if IN_CI:
+            pytest.fail(message + " (under CI they must be present)")
+        pytest.skip(message + "; schema validation skipped outside CI")
+    return FRAB_SCHEMAS
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("EVENTREG_TEST_DATABASE_URL")

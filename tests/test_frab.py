@@ -1,9 +1,7 @@
 """The frab schedule export, validated against the format's published schemas."""
 
 import json
-import os
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from uuid import UUID
 from wsgiref.handlers import format_date_time
 
@@ -18,19 +16,6 @@ from eventreg.conferences.services import delete_track
 from eventreg.core.extensions import db
 from eventreg.schedule.frab import acronym_for
 from tests.factories import make_conference, make_room, make_speaker, make_talk, make_track
-
-# Kept with their provenance beside the repository, never copied into it.
-SCHEMAS = Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "frab"
-
-
-@pytest.fixture(scope="module")
-def schemas() -> Path:
-    if not SCHEMAS.is_dir():
-        message = f"the frab schemas are not at {SCHEMAS}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (under CI they must be present)")
-        pytest.skip(message + "; schema validation skipped outside CI")
-    return SCHEMAS
 
 
 @pytest.fixture(scope="module")

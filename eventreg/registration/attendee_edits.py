@@ -19,7 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from eventreg.conferences.models import Conference, Talk
+from eventreg.conferences.models import Conference
 from eventreg.core import audit
 from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.errors import Conflict
@@ -32,7 +32,7 @@ from eventreg.invites.models import CalendarCopy
 from eventreg.mail.builder import N_
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration import notifications, reminders, services
-from eventreg.registration.models import Registration, SessionSignup, email_key
+from eventreg.registration.models import Registration, email_key
 
 EDITABLE_FIELDS = ("full_name", "email", "affiliation", "country", "locale")
 # What each invite names of its attendee: a change of either is sent to their calendar.
@@ -144,17 +144,7 @@ def send_invite_updates(registration: Registration) -> int:
                 invite=("REQUEST", event),
                 event=conference_facts(conference, event),
             )
-    talks = db.session.scalars(
-        sa.select(Talk)
-        .join(SessionSignup, SessionSignup.talk_id == Talk.id)
-        .where(
-            SessionSignup.registration_id == registration.id,
-            SessionSignup.status == "confirmed",
-            Talk.start_at.is_not(None),
-            Talk.status != "cancelled",
-        )
-        .order_by(Talk.start_at, Talk.id)
-    ).all()
+    talks = notifications.seated_sessions(registration)
     for talk in talks:
         if uid_for(talk.uuid) not in held:
             continue

@@ -213,6 +213,25 @@ def registration_promoted(registration: Registration) -> None:
         )
 
 
+def seated_sessions(registration: Registration) -> list[Talk]:
+    """The scheduled sessions in which the registration holds a seat, in time order: those
+    its calendar has as invites. Cancelled ones are left out: the organizers' CANCEL went
+    out for them already, and a second message would only repeat it."""
+    return list(
+        db.session.scalars(
+            sa.select(Talk)
+            .join(SessionSignup, SessionSignup.talk_id == Talk.id)
+            .where(
+                SessionSignup.registration_id == registration.id,
+                SessionSignup.status == "confirmed",
+                Talk.start_at.is_not(None),
+                Talk.status != "cancelled",
+            )
+            .order_by(Talk.start_at, Talk.id)
+        )
+    )
+
+
 def registration_cancelled(registration: Registration) -> None:
     """The attendee cancelled: calendars drop the conference and every session in the agenda.
 
@@ -222,19 +241,7 @@ def registration_cancelled(registration: Registration) -> None:
     conference = registration.conference
     person = attendee(registration)
     stamp = utcnow()
-    talks = db.session.scalars(
-        sa.select(Talk)
-        .join(SessionSignup, SessionSignup.talk_id == Talk.id)
-        .where(
-            SessionSignup.registration_id == registration.id,
-            SessionSignup.status == "confirmed",
-            Talk.start_at.is_not(None),
-            # The organizers' CANCEL already went out for a cancelled session; a second
-            # one would only repeat it.
-            Talk.status != "cancelled",
-        )
-        .order_by(Talk.start_at, Talk.id)
-    ).all()
+    talks = seated_sessions(registration)
     with force_locale(person.locale):
         event = conference_event(conference, stamp=stamp)
         send(

@@ -151,14 +151,12 @@ def save_place(actor: audit.Actor, talk: Talk, place: Place) -> PlaceSaved:
         talk = registration.locked_talk(talk_id)
         plan = check_place(talk, place)
         _raise(plan)
-        row = db.session.get(TalkDraft, talk_id)
         if not plan.changes:  # back where it is published: nothing left to release
+            row = db.session.get(TalkDraft, talk_id)
             if row is not None:
                 db.session.delete(row)
         else:
-            if row is None:
-                row = TalkDraft(talk_id=talk_id, conference_id=conference.id)
-                db.session.add(row)
+            row = _draft_row(conference, talk_id)
             row.start_at, row.end_at, row.room_id = place.start_at, place.end_at, place.room_id
             row.cancel = False
             row.user_id = _user_id(actor)
@@ -175,6 +173,15 @@ def save_place(actor: audit.Actor, talk: Talk, place: Place) -> PlaceSaved:
     return PlaceSaved(plan, applied=False, drafted=drafted)
 
 
+def _draft_row(conference: Conference, talk_id: int) -> TalkDraft:
+    """The session's draft row, new if it has none yet (the caller sets what it says)."""
+    row = db.session.get(TalkDraft, talk_id)
+    if row is None:
+        row = TalkDraft(talk_id=talk_id, conference_id=conference.id)
+        db.session.add(row)
+    return row
+
+
 def draft_cancel(actor: audit.Actor, talk: Talk) -> int:
     """Mark a session to be cancelled when the draft is released. Returns the draft's rows."""
     talk_id = talk.id
@@ -182,10 +189,7 @@ def draft_cancel(actor: audit.Actor, talk: Talk) -> int:
         talk = registration.locked_talk(talk_id)
         if talk.cancelled:
             raise Conflict.about(_("“%(title)s” is already cancelled.", title=talk.title))
-        row = db.session.get(TalkDraft, talk_id)
-        if row is None:
-            row = TalkDraft(talk_id=talk_id, conference_id=conference.id)
-            db.session.add(row)
+        row = _draft_row(conference, talk_id)
         row.start_at, row.end_at, row.room_id = talk.start_at, talk.end_at, talk.room_id
         row.cancel = True
         row.user_id = _user_id(actor)
