@@ -16,15 +16,19 @@ from eventreg.core.audit import AuditEntry
 from eventreg.invites.models import CalendarCopy
 from eventreg.mail.models import InboundMessage, OutboxMessage
 from eventreg.registration.models import (
+    AccessCode,
     Answer,
     Broadcast,
     BroadcastMessage,
+    Invitation,
     Question,
     Registration,
+    RegistrationCategory,
     SessionSignup,
 )
 
 __all__ = [
+    "AccessCode",
     "Answer",
     "ApiToken",
     "AuditEntry",
@@ -34,9 +38,11 @@ __all__ = [
     "Conference",
     "ConferenceRole",
     "InboundMessage",
+    "Invitation",
     "OutboxMessage",
     "Question",
     "Registration",
+    "RegistrationCategory",
     "Room",
     "SessionSignup",
     "Speaker",
