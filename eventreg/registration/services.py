@@ -127,10 +127,25 @@ class Details:
 
 
 @dataclass(frozen=True)
+class Colleague:
+    """Someone registered along with the person filling in the form: they get their own
+    registration, link, agenda and invite, and complete their own answers through it."""
+
+    full_name: str
+    email: str  # already normalised by email-validator
+    affiliation: str = ""
+
+
+@dataclass(frozen=True)
 class RegistrationData(Details):
     email: str = ""  # already normalised by email-validator
     consent_text: str = ""  # the privacy text the attendee agreed to
     locale: str = "en"
+    # The category chosen on the form (a public one, or the one a code or invitation opens).
+    category_id: int | None = None
+    access_code: str = ""  # as typed; see ``access``
+    invitation_token: str = ""  # the secret of an invitation's personal link
+    colleagues: tuple[Colleague, ...] = ()
 
 
 # --- transactions and locks -------------------------------------------------------------
