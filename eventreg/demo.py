@@ -23,7 +23,12 @@ from eventreg.core import audit, images, storage
 from eventreg.core.db import utcnow, write_transaction
 from eventreg.core.extensions import db
 from eventreg.core.timeutil import local_instant
-from eventreg.registration.models import Question, Registration
+from eventreg.registration.models import (
+    AccessCode,
+    Question,
+    Registration,
+    RegistrationCategory,
+)
 from eventreg.schedule.changes import SessionFields
 from eventreg.schedule.services import create_sessions
 
@@ -512,6 +517,60 @@ def _demo_logo() -> str:
 
 OTHER_LANGUAGES = ("zh", "it")  # the demo's main language is English
 
+# Registration categories: (name, description, capacity, visibility, requires approval),
+# then their texts in Chinese and Italian. The delegation is invited: its category is hidden
+# and opened by the access code below, which also skips the approval the press needs.
+CATEGORIES = [
+    (
+        "Industry and investors",
+        "Companies, investors and business associations.",
+        None,
+        "public",
+        False,
+    ),
+    (
+        "Research and clinical",
+        "Universities, hospitals and research institutes.",
+        None,
+        "public",
+        False,
+    ),
+    (
+        "Press",
+        "Journalists with a press card; the organizers confirm each request.",
+        20,
+        "public",
+        True,
+    ),
+    ("Government delegation", "Members of the invited official delegations.", 40, "hidden", False),
+]
+CATEGORIES_IN = {
+    "Industry and investors": {
+        "zh": ("企业与投资者", "企业、投资机构和商业协会。"),
+        "it": ("Industria e investitori", "Aziende, investitori e associazioni di categoria."),
+    },
+    "Research and clinical": {
+        "zh": ("科研与临床", "高校、医院和科研院所。"),
+        "it": ("Ricerca e clinica", "Università, ospedali e istituti di ricerca."),
+    },
+    "Press": {
+        "zh": ("媒体", "持有记者证的媒体人员；主办方将逐一确认。"),
+        "it": ("Stampa", "Giornalisti con tesserino; gli organizzatori confermano ogni richiesta."),
+    },
+    "Government delegation": {
+        "zh": ("政府代表团", "受邀官方代表团成员。"),
+        "it": ("Delegazione governativa", "Membri delle delegazioni ufficiali invitate."),
+    },
+}
+DELEGATION_CODE = "DELEGATION-SZ"
+PRESS_QUESTION = (
+    "Which media outlet do you write for?",
+    {
+        "zh": "您供职于哪家媒体？",
+        "it": "Per quale testata scrivi?",
+    },
+)
+
 
 def _texts(**texts: str) -> dict[str, str]:
     """Only the texts written (a break has no abstract in any language)."""
@@ -629,6 +688,47 @@ def load_demo(today: date | None = None) -> Conference | None:
                     },
                 )
             )
+        categories = {
+            name: RegistrationCategory(
+                conference=conference,
+                name=name,
+                description=description,
+                capacity=capacity,
+                visibility=visibility,
+                requires_approval=approval,
+                position=position,
+                translations={
+                    lang: dict(zip(("name", "description"), CATEGORIES_IN[name][lang], strict=True))
+                    for lang in OTHER_LANGUAGES
+                },
+            )
+            for position, (name, description, capacity, visibility, approval) in enumerate(
+                CATEGORIES
+            )
+        }
+        db.session.add_all(categories.values())
+        db.session.add(
+            AccessCode(
+                conference=conference,
+                code=DELEGATION_CODE,
+                category=categories["Government delegation"],
+                skips_approval=True,
+                note="Handed to the heads of the official delegations",
+            )
+        )
+        label, label_in = PRESS_QUESTION
+        db.session.add(
+            Question(
+                conference=conference,
+                label=label,
+                kind="short_text",
+                required=True,
+                choices=[],
+                position=len(QUESTIONS),
+                category=categories["Press"],
+                translations={lang: {"label": label_in[lang]} for lang in OTHER_LANGUAGES},
+            )
+        )
         db.session.flush()
         tz = conference.tz
         create_sessions(

@@ -122,6 +122,7 @@ class Question(Model):
     )
 
     conference: Mapped[Conference] = relationship()
+    category: Mapped[RegistrationCategory | None] = relationship()
 
     __table_args__ = (sa.CheckConstraint(f"kind IN {QUESTION_KINDS!r}", name="known_kind"),)
 
