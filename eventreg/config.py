@@ -45,6 +45,8 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     REGISTRATION_RATE_LIMIT = "20 per minute; 200 per hour"
+    # How many colleagues one person may register along with themselves, in one form.
+    MAX_COLLEAGUES = 10
     # Mail: with no MAIL_SERVER, messages are written as .eml files under instance/outbox.
     MAIL_SERVER = None
     MAIL_PORT = 25

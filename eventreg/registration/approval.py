@@ -1,12 +1,14 @@
 """Registrations that need an organizer's approval: the pending list, approving, rejecting.
 
-A conference with ``requires_approval`` takes registrations as "pending" (``services.
+A conference with ``requires_approval`` (or a category with it, unless the person's access
+code or invitation skips the review) takes registrations as "pending" (``services.
 register``): they hold no seat and no waiting-list place. Approving admits them by the same
 seat decision as registering (``services.take_place``, under the conference's lock, after
-counting), so approvals from several organizers at once never overbook; each approved
-person gets the usual confirmation with the invite, or the waiting-list mail. Rejecting
-sends a kind message without an invite and frees nothing: a pending registration held
-nothing. A batch (the organizer's ticked rows) is one transaction: all of it or nothing.
+counting, category seats included), so approvals from several organizers at once never
+overbook; each approved person gets the usual confirmation with the invite, or the
+waiting-list mail. Rejecting sends a kind message without an invite and frees nothing: a
+pending registration held nothing. A batch (the organizer's ticked rows) is one
+transaction: all of it or nothing.
 """
 
 from collections.abc import Iterable
@@ -68,19 +70,21 @@ def approve(
     actor: audit.Actor, conference: Conference, registration_ids: Iterable[int]
 ) -> Decision:
     """Admit the chosen pending (or earlier rejected) registrations, in the order they
-    registered: a seat each while the conference has one, then waiting-list places. Each
+    registered: a seat each while the conference and the person's category have one,
+    else a waiting-list place. Each
     is e-mailed (the confirmation with the invite, or the waiting-list mail) and audited.
     Raises ``ConferenceOver`` once the conference has taken place."""
     ids = _ids(registration_ids)
     with services.conference_write(conference.id) as conference:
         _require_not_over(conference)
         chosen, decision = _chosen(conference, ids, ("pending", "rejected"))
-        # Counted once, under the lock; every admission below counts itself in.
-        counts = services.seat_counts(conference.id)
+        # Counted once, under the lock (the categories' seats too, when one has its own);
+        # every admission below counts itself in.
+        seats = services.Seats(conference.id)
         for registration in chosen:
             before = registration.status
             now = utcnow()
-            position = services.take_place(conference, registration, counts, now)
+            position = services.take_place(conference, registration, seats, now)
             registration.decided_at = now
             db.session.flush()
             # Their own link keeps working; the mail carries the spare one (its secret is

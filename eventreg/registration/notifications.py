@@ -335,6 +335,13 @@ def _content(row: OutboxMessage) -> dict[str, Any]:
     return dict(row.content or {})
 
 
+def registered_by_name(registration: Registration) -> str | None:
+    """Who registered this colleague along with themselves, named as they are when the
+    mail is composed (nobody once their data is erased)."""
+    lead = registration.registered_by if registration.registered_by_id else None
+    return (lead.full_name or None) if lead is not None else None
+
+
 @composer(RECEIVED, WAITING)
 def _compose_received(row: OutboxMessage, secret: str | None) -> None:
     registration, person, manage_url = _addressee(row, secret)
@@ -352,6 +359,7 @@ def _compose_received(row: OutboxMessage, secret: str | None) -> None:
                 invite=("REQUEST", replace(event, sequence=int(content["sequence"]))),
                 event=conference_facts(conference, event),
                 manage_url=manage_url,
+                registered_by=registered_by_name(registration),
                 **agenda_links(registration),
                 **checkin_pass(registration),
             )
@@ -366,6 +374,7 @@ def _compose_received(row: OutboxMessage, secret: str | None) -> None:
                 event=conference_facts(conference, event),
                 manage_url=manage_url,
                 position=content.get("position"),
+                registered_by=registered_by_name(registration),
             )
 
 
@@ -412,4 +421,5 @@ def _compose_decision(row: OutboxMessage, secret: str | None) -> None:
             template=row.kind,
             subject=row.subject,
             manage_url=manage_url,
+            registered_by=registered_by_name(registration),
         )

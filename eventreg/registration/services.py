@@ -16,7 +16,7 @@ session, so concurrent writers queue instead of deadlocking.
 import enum
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email import policy
 from email.parser import BytesParser
@@ -25,22 +25,27 @@ from typing import Any, cast
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
 from eventreg.conferences.models import Conference, Talk
 from eventreg.conferences.rules import check_capacity
 from eventreg.core import audit
 from eventreg.core.db import utcnow, write_transaction
-from eventreg.core.errors import Conflict
+from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.core.tokens import derived_token, hash_token, new_token
 from eventreg.invites import events as calendar_events
 from eventreg.invites.ical import CalendarEvent
 from eventreg.mail.models import OutboxMessage
-from eventreg.registration import notifications, personal_data, questions, reminders
+from eventreg.registration import access, notifications, personal_data, questions, reminders
 from eventreg.registration.models import (
+    AccessCode,
     Answer,
+    Invitation,
+    Question,
     Registration,
+    RegistrationCategory,
     SessionSignup,
     email_key,
 )
@@ -92,6 +97,21 @@ class NoFreeSeat(Conflict):
             {
                 "": _(
                     "Every seat is taken: use “Add a seat and promote” to give %(name)s one.",
+                    name=name,
+                )
+            }
+        )
+
+
+class CategoryFull(Conflict):
+    """Every seat of the registration's category is taken: raising the conference's seats
+    would not give one."""
+
+    def __init__(self, name: str):
+        super().__init__(
+            {
+                "": _(
+                    "Every seat of %(name)s's category is taken: raise the category's seats first.",
                     name=name,
                 )
             }
@@ -211,23 +231,32 @@ def _with_promoted(summary: str, promoted: Sequence[object]) -> str:
 def register(
     actor: audit.Actor, conference: Conference, data: RegistrationData
 ) -> tuple[Registration, str | None, Outcome]:
-    """Register ``data.email`` for the conference: a seat while there is one, else a place
-    at the end of the waiting list. Returns the registration, the plain management secret
-    (only ever sent by e-mail) and the outcome.
+    """Register ``data.email`` for the conference: a seat while there is one (in the
+    conference and in the registration's category), else a place at the end of the waiting
+    list; "pending" when the conference or the category reviews registrations and no code
+    or invitation skips that. Returns the registration, the plain management secret (only
+    ever sent by e-mail) and the outcome.
 
     The same address again never takes a second seat and changes nothing: the holder is
     told by e-mail that someone tried, and their link keeps working (no secret, outcome
     ``ALREADY_REGISTERED``). Callers must answer exactly as for a new registration, so
     nobody learns who registered. A cancelled registration that registers again is brought
-    back as a new arrival. Raises ``RegistrationClosed``.
+    back as a new arrival. Raises ``RegistrationClosed``, and ``Invalid`` for a category,
+    access code or invitation that does not admit the registration.
+
+    ``data.colleagues`` are registered in the same transaction, after the registrant and in
+    the form's order, each with the registrant's category, code, consent and language and
+    their own link and mail. A colleague already registered gets the "registered again"
+    mail instead; the registrant learns nothing of it.
 
     Everything that does not depend on the seats is done before the conference's lock is
-    taken: the answers checked, the secret made. The lock covers the count, the rows, the
-    mail recorded (composed later, by the sender) and the commit. The address is taken to
-    be new; when the unique constraint says otherwise, the transaction is undone and the
-    registration found is dealt with in a second one.
+    taken: the answers checked, the secret made. The lock covers the checks of code and
+    invitation, the count, the rows, the mail recorded (composed later, by the sender) and
+    the commit. The address is taken to be new; when the unique constraint says otherwise,
+    the transaction is undone and the registration found is dealt with in a second one.
     """
     conference_id = conference.id
+    _check_colleagues(data)
     answers = _known_answers(conference, data.answers)
     token = new_token()
     try:
@@ -240,6 +269,33 @@ def register(
         # Not the address: a question was deleted while the form was being filled in.
         raise Conflict.about(_("The form has changed meanwhile: please send it again."))
     return _register_locked(actor, conference_id, data, answers, token, existing)
+
+
+def _check_colleagues(data: RegistrationData) -> None:
+    most = int(current_app.config["MAX_COLLEAGUES"])
+    if len(data.colleagues) > most:
+        raise Invalid(
+            {
+                "colleagues": ngettext(
+                    "You can register at most %(num)d colleague along with yourself.",
+                    "You can register at most %(num)d colleagues along with yourself.",
+                    most,
+                )
+            }
+        )
+    if any(not colleague.full_name.strip() or not colleague.email for colleague in data.colleagues):
+        raise Invalid({"colleagues": _("Give the name and e-mail address of each colleague.")})
+
+
+@dataclass(frozen=True)
+class _Admission:
+    """What the form's category, code and invitation admit a registration (and its
+    colleagues) to, checked under the conference's lock."""
+
+    category: RegistrationCategory | None = None
+    code: AccessCode | None = None
+    invitation: Invitation | None = None
+    pending: bool = False
 
 
 def _register_locked(
@@ -261,8 +317,127 @@ def _register_locked(
                 existing = None  # erased: the address is free
             elif existing.status != "cancelled":
                 return _registered_again(actor, existing)
+        seats = Seats(conference.id)
+        colleagues, again = _plan_colleagues(conference.id, data)
+        admission = _admission(actor, conference, data, seats, 1 + len(colleagues))
+        if seats.categories:
+            answers = _for_category(conference, answers, _category_id(admission))
+        promoted = _promote(conference, seats)  # nobody may wait while a seat is free
         registration = existing or Registration(conference_id=conference.id)
-        return _admit(actor, conference, registration, data, answers, token)
+        registration.registered_by_id = None
+        result = _admit(
+            actor, conference, registration, data, answers, token, admission, seats, promoted
+        )
+        if admission.invitation is not None:
+            admission.invitation.registration_id = registration.id
+        group = {registration.email_key: registration}
+        for colleague, row in colleagues:
+            colleague_data = replace(
+                data,
+                full_name=colleague.full_name,
+                email=colleague.email,
+                affiliation=colleague.affiliation,
+                country="",
+                answers={},
+                colleagues=(),
+            )
+            row = row or Registration(conference_id=conference.id)
+            row.registered_by_id = registration.id
+            _admit(actor, conference, row, colleague_data, {}, new_token(), admission, seats, [])
+            group[row.email_key] = row
+        for key, holder in again:
+            _registered_again(actor, holder or group[key])
+        return result
+
+
+def _plan_colleagues(
+    conference_id: int, data: RegistrationData
+) -> tuple[list[tuple[Colleague, Registration | None]], list[tuple[str, Registration | None]]]:
+    """The colleagues to register, each with the cancelled registration they come back in
+    (if any), and the addresses already registered (here or earlier in the form), whose
+    holders are only told that someone tried. Read under the conference's lock."""
+    if not data.colleagues:
+        return [], []
+    keys = {email_key(colleague.email) for colleague in data.colleagues}
+    found = {
+        row.email_key: row
+        for row in db.session.scalars(
+            sa.select(Registration)
+            .filter_by(conference_id=conference_id)
+            .where(Registration.email_key.in_(keys))
+            .execution_options(populate_existing=True)
+        )
+    }
+    seen = {email_key(data.email)}
+    to_register: list[tuple[Colleague, Registration | None]] = []
+    again: list[tuple[str, Registration | None]] = []
+    told: set[str] = set()  # one "registered again" mail per address and form
+    for colleague in data.colleagues:
+        key = cast(str, email_key(colleague.email))
+        row = found.get(key)
+        if key in seen or (row is not None and row.status != "cancelled"):
+            if key not in told:
+                told.add(key)
+                # None: the holder is registered by this very form (found once it is).
+                again.append((key, None if key in seen else row))
+            continue
+        seen.add(key)
+        to_register.append((colleague, row))
+    return to_register, again
+
+
+def _admission(
+    actor: audit.Actor,
+    conference: Conference,
+    data: RegistrationData,
+    seats: "Seats",
+    wanted: int,
+) -> _Admission:
+    """Check the form's invitation, access code and category; ``wanted`` registrations
+    (the registrant and the colleagues) would use the code. Staff registering someone by
+    hand may choose any category of the conference, or none."""
+    invitation = None
+    if data.invitation_token:
+        invitation = access.invitation_for_token(conference.id, data.invitation_token)
+        if invitation is None:
+            raise Invalid({"": _("This invitation link is not valid.")})
+        if invitation.registration_id is not None:
+            raise Conflict({"": _("This invitation has already been used to register.")})
+    code = None
+    if access.normalise_code(data.access_code):
+        code = access.code_for_text(conference.id, data.access_code)
+        refusal = access.code_refusal(code, utcnow(), wanted)
+        if refusal is not None:
+            raise Invalid({"access_code": refusal})
+    # An invitation's category is the registration's; a code opens its category.
+    fixed = invitation.category_id if invitation is not None else None
+    opened = fixed or (code.category_id if code is not None else None)
+    category_id = fixed or data.category_id or opened
+    staff = actor != audit.ATTENDEE
+    category = None
+    if category_id is not None:
+        category = db.session.get(RegistrationCategory, category_id)
+        if category is None or category.conference_id != conference.id:
+            raise Invalid({"category_id": _("Choose one of the categories offered.")})
+        if category.visibility != "public" and category.id != opened and not staff:
+            raise Invalid(
+                {
+                    "category_id": _(
+                        "This category is open only with an access code or an invitation."
+                    )
+                }
+            )
+    elif seats.public_categories and not staff:
+        raise Invalid({"category_id": _("Choose a category.")})
+    reviewed = conference.requires_approval or (category is not None and category.requires_approval)
+    skips = (code is not None and code.skips_approval) or (
+        invitation is not None and invitation.skips_approval
+    )
+    return _Admission(category, code, invitation, pending=reviewed and not skips)
+
+
+def _category_id(admission: _Admission) -> int | None:
+    return admission.category.id if admission.category is not None else None
 
 
 def _registered_again(
@@ -296,13 +471,18 @@ def _admit(
     data: RegistrationData,
     answers: dict[int, object],
     token: str,
+    admission: _Admission,
+    seats: "Seats",
+    promoted: Sequence[object],
 ) -> tuple[Registration, str, Outcome]:
-    """Give the registration a seat or a waiting place. Raises ``IntegrityError`` when the
-    database refuses a new row as a second registration of the address."""
+    """Give the registration a seat, a waiting place or a pending review, record its mail
+    and audit it. Raises ``IntegrityError`` when the database refuses a new row as a
+    second registration of the address. One audit entry per registration made (a
+    colleague's too): each registration's history starts with its own arrival, and
+    erasing one person forgets only their entries."""
     now = utcnow()
-    counts = seat_counts(conference.id)
-    promoted = _promote(conference, counts)  # nobody may wait while a seat is free
-    before = {"status": registration.status} if registration.id is not None else None
+    new = registration.id is None
+    before = None if new else {"status": registration.status}
     registration.email = data.email
     registration.full_name = data.full_name
     registration.affiliation = data.affiliation
@@ -314,25 +494,31 @@ def _admit(
     registration.decided_at = None
     registration.token_hash = hash_token(token)
     registration.spare_token_hash = None
+    registration.category_id = _category_id(admission)
+    registration.access_code_id = admission.code.id if admission.code is not None else None
     _set_answers(registration, answers)
-    if conference.requires_approval:
+    if admission.pending:
         # Reviewed first: no seat and no waiting place until an organizer approves.
         registration.status = "pending"
         registration.queued_at = now
         registration.confirmed_at = None
         position = None
     else:
-        position = take_place(conference, registration, counts, now)
+        position = take_place(conference, registration, seats, now)
     db.session.add(registration)
     db.session.flush()
     if registration.status == "pending":
         notifications.registration_pending(registration, token)
     else:
-        notifications.registration_received(registration, token, position, new=before is None)
+        notifications.registration_received(registration, token, position, new=new)
     # A registration arriving (or coming back: cancelling emptied its agenda) holds no
     # session yet, so only the conference's own reminders can be due.
     if registration.status == "confirmed" and conference.conference_reminder_minutes:
         reminders.record_for_registration(registration)
+    after: dict[str, object] = {"status": registration.status}
+    for name in ("category_id", "access_code_id", "registered_by_id"):
+        if getattr(registration, name) is not None:
+            after[name] = getattr(registration, name)
     audit.log(
         actor,
         "registration.created",
@@ -340,24 +526,36 @@ def _admit(
         conference_id=conference.id,
         summary=_with_promoted(registration.full_name, promoted),
         before=before,
-        after={"status": registration.status},
+        after=after,
     )
     return registration, token, Outcome(registration.status)
 
 
 def take_place(
-    conference: Conference, registration: Registration, counts: dict[str, int], now: datetime
+    conference: Conference, registration: Registration, seats: "Seats", now: datetime
 ) -> int | None:
-    """The seat decision: a seat while the conference has one, else the end of its waiting
-    list. Returns the waiting position (None: a seat) and counts the registration in
-    ``counts`` (``seat_counts``, read under the conference's lock). Every admission
-    (registering, an organizer's approval) decides here, under ``conference_write``."""
-    seat_free = conference.capacity is None or counts["confirmed"] < conference.capacity
+    """The seat decision: a seat while the conference has one and the registration's
+    category (if it has seats of its own) has one too, else the end of the conference's
+    waiting list. Returns the waiting position (None: a seat) and counts the registration
+    in ``seats`` (read under the conference's lock). Every admission (registering, an
+    organizer's approval) decides here, under ``conference_write``."""
+    seat_free = seats.conference_has_seat(conference) and _category_has_seat(registration, seats)
     registration.status = "confirmed" if seat_free else "waiting"
     registration.queued_at = now  # under the lock: behind everyone counted as waiting
     registration.confirmed_at = now if seat_free else None
-    counts[registration.status] += 1
-    return None if seat_free else counts["waiting"]
+    seats.count_in(registration)
+    return None if seat_free else seats.counts["waiting"]
+
+
+def _category_has_seat(registration: Registration, seats: "Seats") -> bool:
+    if registration.category_id is None or not seats.limited_categories:
+        return True
+    # Read once per transaction (registering has read it already to check it): a category
+    # without seats of its own needs no count.
+    category = db.session.get(RegistrationCategory, registration.category_id)
+    if category is None or category.capacity is None:
+        return True
+    return seats.category_has_seat(category.id)
 
 
 def _spare_secret(registration: Registration) -> str:
@@ -449,12 +647,111 @@ def seat_counts(conference_id: int) -> dict[str, int]:
     return counts
 
 
+def category_seat_counts(conference_id: int) -> dict[int, int]:
+    """The seats held in each category: category id -> confirmed registrations."""
+    rows = db.session.execute(
+        sa.select(Registration.category_id, sa.func.count())
+        .filter_by(conference_id=conference_id, status="confirmed")
+        .where(Registration.category_id.is_not(None))
+        .group_by(Registration.category_id)
+    )
+    return {cast(int, category_id): number for category_id, number in rows}
+
+
+class Seats:
+    """What the seat decision reads under the conference's lock, in one statement: the
+    seats held and places waited for, and how many categories the conference has (in all,
+    public, with seats of their own). The seats of each category are read (one statement
+    more) only when a category with seats of its own is in play, so a conference without
+    such categories pays nothing for them. Every admission and promotion counts itself in.
+    """
+
+    def __init__(self, conference_id: int):
+        self.conference_id = conference_id
+        found: dict[str, int] = dict(db.session.execute(_seats_statement(conference_id)).all())
+        self.counts = {"confirmed": found.get("confirmed", 0), "waiting": found.get("waiting", 0)}
+        self.categories = found.get("categories", 0)
+        self.public_categories = found.get("public_categories", 0)
+        self.limited_categories = found.get("limited_categories", 0)
+        # category id -> [its seats, the seats held], for categories with seats of their own
+        self._in_categories: dict[int, list[int]] | None = None
+
+    def conference_has_seat(self, conference: Conference) -> bool:
+        return conference.capacity is None or self.counts["confirmed"] < conference.capacity
+
+    def category_has_seat(self, category_id: int | None) -> bool:
+        if category_id is None or not self.limited_categories:
+            return True
+        seats = self._category_seats().get(category_id)
+        return seats is None or seats[1] < seats[0]
+
+    def count_in(self, registration: Registration) -> None:
+        """Count a registration just given a seat or a waiting place."""
+        self.counts[registration.status] += 1
+        if registration.status == "confirmed":
+            self._seat_taken(registration.category_id)
+
+    def _seat_taken(self, category_id: int | None) -> None:
+        if self._in_categories is not None and category_id in self._in_categories:
+            self._in_categories[category_id][1] += 1
+
+    def _category_seats(self) -> dict[int, list[int]]:
+        if self._in_categories is None:
+            held = sa.and_(
+                Registration.category_id == RegistrationCategory.id,
+                Registration.status == "confirmed",
+            )
+            rows = db.session.execute(
+                sa.select(
+                    RegistrationCategory.id,
+                    RegistrationCategory.capacity,
+                    sa.func.count(Registration.id),
+                )
+                .outerjoin(Registration, held)
+                .where(
+                    RegistrationCategory.conference_id == self.conference_id,
+                    RegistrationCategory.capacity.is_not(None),
+                )
+                .group_by(RegistrationCategory.id, RegistrationCategory.capacity)
+            )
+            # Only categories with a capacity were read.
+            self._in_categories = {
+                id_: [cast(int, capacity), number] for id_, capacity, number in rows
+            }
+        return self._in_categories
+
+
+def _seats_statement(conference_id: int) -> sa.CompoundSelect[str, int]:
+    """(what, how many) rows: registrations by status, then the categories."""
+    by_status = (
+        sa.select(Registration.status, sa.func.count())
+        .filter_by(conference_id=conference_id)
+        .where(Registration.status.in_(("confirmed", "waiting")))
+        .group_by(Registration.status)
+    )
+
+    def categories(what: str, *where: sa.ColumnElement[bool]) -> sa.Select[str, int]:
+        return (
+            sa.select(sa.literal(what, sa.String(20)), sa.func.count())
+            .select_from(RegistrationCategory)
+            .where(RegistrationCategory.conference_id == conference_id, *where)
+        )
+
+    return sa.union_all(
+        by_status,
+        categories("categories"),
+        categories("public_categories", RegistrationCategory.visibility == "public"),
+        categories("limited_categories", RegistrationCategory.capacity.is_not(None)),
+    )
+
+
 def promote_waiting(conference: Conference) -> list[Registration]:
-    """Give free seats to the first in line, in order; each promoted attendee is e-mailed.
+    """Give free seats to the first in line, in order, skipping those whose category is
+    full; each promoted attendee is e-mailed.
 
     Must run inside ``conference_write`` for this conference: it counts seats.
     """
-    return _promote(conference, seat_counts(conference.id))
+    return _promote(conference, Seats(conference.id))
 
 
 def _free_seats(capacity: int | None, counts: dict[str, int]) -> int | None:
@@ -464,8 +761,9 @@ def _free_seats(capacity: int | None, counts: dict[str, int]) -> int | None:
     return max(capacity - counts["confirmed"], 0)
 
 
-def _promote(conference: Conference, counts: dict[str, int]) -> list[Registration]:
-    """``promote_waiting`` with the seat counts already at hand; updates ``counts``."""
+def _promote(conference: Conference, seats: Seats) -> list[Registration]:
+    """``promote_waiting`` with the seats already counted; updates ``seats``."""
+    counts = seats.counts
     free = _free_seats(conference.capacity, counts)
     if not counts["waiting"] or free == 0:
         return []
@@ -474,9 +772,18 @@ def _promote(conference: Conference, counts: dict[str, int]) -> list[Registratio
         .filter_by(conference_id=conference.id, status="waiting")
         .order_by(Registration.queued_at, Registration.id)
     )
-    if free is not None:
-        query = query.limit(free)
-    promoted = list(db.session.scalars(query))
+    if not seats.limited_categories:
+        promoted = list(db.session.scalars(query if free is None else query.limit(free)))
+    else:
+        # One line per conference: whoever's category is full keeps their place and the
+        # seat goes to the next one in line whose category has room.
+        promoted = []
+        for registration in db.session.scalars(query).all():
+            if free is not None and len(promoted) == free:
+                break
+            if seats.category_has_seat(registration.category_id):
+                promoted.append(registration)
+                seats._seat_taken(registration.category_id)
     now = utcnow()
     for registration in promoted:
         registration.status = "confirmed"
@@ -487,6 +794,36 @@ def _promote(conference: Conference, counts: dict[str, int]) -> list[Registratio
     counts["confirmed"] += len(promoted)
     counts["waiting"] -= len(promoted)
     return promoted
+
+
+def set_category_capacity(
+    actor: audit.Actor, category: RegistrationCategory, capacity: int | None
+) -> list[Registration]:
+    """Change a category's own seats (None: only the conference's limit applies). Raising
+    it promotes from the waiting list at once; lowering it keeps everyone's seat. Joins the
+    caller's transaction; raises ``Invalid`` for a refused number. Returns who was promoted."""
+    capacity = check_capacity(capacity)
+    with conference_write(category.conference_id) as conference:
+        category = db.session.scalars(
+            sa.select(RegistrationCategory)
+            .where(RegistrationCategory.id == category.id)
+            .execution_options(populate_existing=True)
+        ).one()
+        before = category.capacity
+        category.capacity = capacity
+        db.session.flush()
+        promoted = promote_waiting(conference)
+        if before != capacity:
+            audit.log(
+                actor,
+                "registrationcategory.updated",
+                category,
+                conference_id=conference.id,
+                summary=_with_promoted(category.name, promoted),
+                before={"capacity": before},
+                after={"capacity": capacity},
+            )
+        return promoted
 
 
 def set_conference_capacity(
@@ -532,6 +869,10 @@ def promote_registration(
             return False
         before: dict[str, object] = {"status": "waiting"}
         after: dict[str, object] = {"status": "confirmed"}
+        if registration.category_id is not None and not Seats(conference.id).category_has_seat(
+            registration.category_id
+        ):
+            raise CategoryFull(registration.full_name)
         confirmed = seat_counts(conference.id)["confirmed"]
         if conference.capacity is not None and confirmed >= conference.capacity:
             if not add_seat:
@@ -552,6 +893,21 @@ def promote_registration(
             after=after,
         )
         return True
+
+
+def group_members(registration: Registration) -> list[Registration]:
+    """The registrations made together: the one who filled in the form first, then the
+    colleagues it registered (in the form's order), whichever of them is given."""
+    lead = registration.registered_by or registration
+    colleagues = db.session.scalars(
+        sa.select(Registration).filter_by(registered_by_id=lead.id).order_by(Registration.id)
+    )
+    return [lead, *colleagues]
+
+
+def code_uses(code: AccessCode) -> int:
+    """The registrations made with the code that count as uses (see ``access.code_uses``)."""
+    return access.code_uses(code)
 
 
 def waiting_position(registration: Registration) -> int | None:
@@ -858,7 +1214,9 @@ def update_details(actor: audit.Actor, registration: Registration, data: Details
         registration.full_name = data.full_name
         registration.affiliation = data.affiliation
         registration.country = data.country
-        _set_answers(registration, _known_answers(registration.conference, data.answers))
+        conference = registration.conference
+        answers = _known_answers(conference, data.answers)
+        _set_answers(registration, _for_category(conference, answers, registration.category_id))
         db.session.flush()
         after = {name: getattr(registration, name) for name in DETAIL_FIELDS}
         after["answers"] = _answer_values(registration)
@@ -888,6 +1246,32 @@ def _known_answers(conference: Conference, answers: Mapping[int, object]) -> dic
         return {}
     asked = {question.id for question in questions.definitions(conference)}
     return {question_id: value for question_id, value in answers.items() if question_id in asked}
+
+
+def _for_category(
+    conference: Conference, answers: dict[int, object], category_id: int | None
+) -> dict[int, object]:
+    """The answers to questions asked of everyone and of the registration's category: a
+    question of another category is not asked of it."""
+    if not answers:
+        return answers
+    definitions = questions.definitions(conference)
+    if all(hasattr(definition, "category_id") for definition in definitions):
+        categories = {d.id: getattr(d, "category_id") for d in definitions}  # noqa: B009
+    else:
+        # The cached definitions carry no category yet: read the questions that have one.
+        categories = dict(
+            db.session.execute(
+                sa.select(Question.id, Question.category_id)
+                .filter_by(conference_id=conference.id)
+                .where(Question.category_id.is_not(None))
+            ).all()
+        )
+    return {
+        question_id: value
+        for question_id, value in answers.items()
+        if categories.get(question_id) in (None, category_id)
+    }
 
 
 def _set_answers(registration: Registration, answers: dict[int, object]) -> None:

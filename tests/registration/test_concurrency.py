@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from eventreg.conferences.models import Conference
+from eventreg.core import audit
 from eventreg.core.extensions import db
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration import services
-from eventreg.registration.models import Registration, SessionSignup
+from eventreg.registration.models import Registration, RegistrationCategory, SessionSignup
 from tests.conftest import csrf_token_from, make_test_app
 from tests.factories import make_conference, make_talk
 from tests.registration.helpers import latest_link_for, register
@@ -281,3 +283,34 @@ def test_a_same_address_row_written_without_the_lock_still_gets_no_second_seat(a
     assert registration.token_hash == "0" * 64
     kinds = [message.kind for message in db.session.scalars(sa.select(OutboxMessage))]
     assert kinds == ["registration_again"]
+
+
+def test_simultaneous_registrations_in_a_category_fill_exactly_its_seats(app):
+    conference = make_conference(capacity=10)
+    category = RegistrationCategory(conference=conference, name="Press", capacity=3)
+    db.session.add(category)
+    db.session.commit()
+    conference_id, category_id = conference.id, category.id
+    people = 8
+    barrier = threading.Barrier(people)
+    db.session.remove()
+
+    def register_in_the_category(n: int) -> str:
+        with app.app_context():
+            try:
+                data = services.RegistrationData(
+                    full_name=f"Person {n}", email=f"person{n}@example.org", category_id=category_id
+                )
+                conference = db.session.get(Conference, conference_id)
+                db.session.commit()  # hold no read transaction at the barrier
+                barrier.wait(BARRIER_TIMEOUT)
+                return services.register(audit.ATTENDEE, conference, data)[2].value
+            finally:
+                db.session.remove()
+
+    outcomes = run_threads(register_in_the_category, [(n,) for n in range(people)])
+
+    assert Counter(outcomes) == Counter(confirmed=3, waiting=5)
+    rows = registrations(conference_id)
+    assert Counter(row.status for row in rows) == Counter(confirmed=3, waiting=5)
+    assert services.category_seat_counts(conference_id) == {category_id: 3}

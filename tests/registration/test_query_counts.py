@@ -10,8 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from eventreg.accounts.services import create_user
+from eventreg.core import audit
 from eventreg.core.extensions import db
-from eventreg.registration.models import Question, Registration
+from eventreg.registration import services
+from eventreg.registration.models import Question, Registration, RegistrationCategory
 from eventreg.registration.questions import definitions, save_question
 from eventreg.site.forms import registration_form
 from tests.conftest import count_queries, csrf_token_from
@@ -149,3 +151,31 @@ def test_the_form_is_made_once_per_set_of_questions_and_follows_their_changes(
     data = form_data(client, conference, "ada@example.org") | {f"question_{question.id}": "Deutsch"}
     assert client.post(register_url(conference), data=data).status_code == 303
     assert form_class() is not kept
+
+
+def _service_statements(conference, address: str, **fields) -> list[str]:
+    data = services.RegistrationData(full_name="Ada", email=address, **fields)
+    db.session.commit()
+    assert conference.updated_at  # the caller's conference, as a request has read it
+    with count_queries() as counter:
+        services.register(audit.ATTENDEE, conference, data)
+    return statements(counter)
+
+
+def test_categories_cost_the_service_nothing_until_one_has_seats_of_its_own(app):
+    conference = make_conference(capacity=5)
+    # The lock, one count (seats and categories at once), the registration, the invite's
+    # calendar copy, the audit entry and the outbox row.
+    plain = _service_statements(conference, "plain@example.org")
+    assert len(plain) == 6, first_words(plain)
+
+    open_category = RegistrationCategory(conference=conference, name="Open")
+    limited = RegistrationCategory(conference=conference, name="Limited", capacity=3)
+    db.session.add_all([open_category, limited])
+    db.session.commit()
+    in_open = _service_statements(conference, "open@example.org", category_id=open_category.id)
+    in_limited = _service_statements(conference, "lim@example.org", category_id=limited.id)
+
+    # The category chosen is read to check it; the seats per category only when they count.
+    assert len(in_open) == len(plain) + 1, first_words(in_open)
+    assert len(in_limited) == len(plain) + 2, first_words(in_limited)
