@@ -28,8 +28,9 @@ from eventreg.core import audit
 from eventreg.core.db import write_transaction
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
-from eventreg.registration import reminders
+from eventreg.registration import access, reminders
 from eventreg.registration import services as registration
+from eventreg.registration.categories import CATEGORY_FIELDS
 from eventreg.registration.models import Answer, Question
 from eventreg.registration.questions import QUESTION_FIELDS
 
@@ -171,8 +172,17 @@ def duplicate_conference(
             speaker.id: copy_row(speaker, copy, SPEAKER_FIELDS)
             for speaker in db.session.scalars(sa.select(Speaker).filter_by(conference_id=source.id))
         }
+        # Categories come along (access codes and invitations are for one edition only), and
+        # each question stays asked of its category's copy.
+        categories = {
+            category.id: copy_row(category, copy, CATEGORY_FIELDS)
+            for category in access.categories(source.id)
+        }
+        db.session.flush()
         for question in db.session.scalars(sa.select(Question).filter_by(conference_id=source.id)):
-            copy_row(question, copy, QUESTION_FIELDS)
+            twin = copy_row(question, copy, QUESTION_FIELDS)
+            if question.category_id is not None:
+                twin.category_id = categories[question.category_id].id
         talks = db.session.scalars(sa.select(Talk).filter_by(conference_id=source.id)).all()
         for talk in talks:
             try:
