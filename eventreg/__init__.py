@@ -88,6 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
     from eventreg.conferences import revisions  # noqa: F401  (revisions move at every flush)
     from eventreg.registration import (
         agenda_revisions,  # noqa: F401
+        invitations,  # noqa: F401  (composer of the invitation mail)
         notifications,  # noqa: F401  (composers of deferred mail)
     )
     from eventreg.web import register_web

@@ -190,6 +190,7 @@ def test_every_process_that_delivers_knows_how_to_compose_the_registration_mail(
 
     assert finished.returncode == 0, finished.stderr
     assert finished.stdout.split() == [
+        "invitation",
         "management_link",
         "organizer_message",
         "registration_again",
