@@ -4,6 +4,7 @@ in ``services`` and renders. Every change is a POST with CSRF; a GET never chang
 """
 
 import json
+from dataclasses import dataclass
 from itertools import groupby
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
@@ -27,19 +29,22 @@ from eventreg.conferences.models import Conference, Talk
 from eventreg.conferences.services import get_published_or_404
 from eventreg.core import audit
 from eventreg.core.db import utcnow
-from eventreg.core.errors import Conflict
+from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db, limiter
 from eventreg.core.ids import ID
 from eventreg.core.links import webcal_url
 from eventreg.core.timeutil import format_day
-from eventreg.registration import questions, services
-from eventreg.registration.models import Registration
+from eventreg.registration import access, questions, services
+from eventreg.registration.models import Invitation, Registration
 from eventreg.registration.questions import QuestionDefinition
 from eventreg.site.feeds import agenda_feed_url
 from eventreg.site.forms import (
+    CategoryChoice,
+    RegistrationForm,
     ResendForm,
     country_name,
     details_form,
+    public_category_choices,
     registration_form,
 )
 
@@ -99,6 +104,46 @@ def _questions(conference: Conference) -> tuple[QuestionDefinition, ...]:
 # --- registering ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Access:
+    """What the link or the form's code and invitation open for this reader."""
+
+    fixed_category: CategoryChoice | None = None
+    invitation: Invitation | None = None
+    code_refusal: str | None = None  # why the code given cannot be used
+    invitation_refusal: str | None = None  # why the invitation link cannot be used
+
+
+def _access(conference: Conference, code_text: str, token: str, people: int = 1) -> _Access:
+    """Read the access code and the invitation as given; the service checks them again
+    when it registers, under the conference's lock."""
+    invitation = access.invitation_for_token(conference.id, token) if token else None
+    invitation_refusal = None
+    if token and (
+        invitation is None or invitation.registration_id is not None or not invitation.email
+    ):
+        invitation = None
+        invitation_refusal = _(
+            "This invitation link has been used already or is no longer valid. You can "
+            "still register with the form below."
+        )
+    code, refusal = None, None
+    if code_text.strip():
+        code = access.code_for_text(conference.id, code_text)
+        refusal = access.code_refusal(code, utcnow(), people)
+    fixed = None
+    if invitation is not None and invitation.category is not None:
+        fixed = invitation.category
+    elif code is not None and refusal is None and code.category is not None:
+        fixed = code.category
+    return _Access(
+        CategoryChoice.of(fixed) if fixed is not None else None,
+        invitation,
+        refusal,
+        invitation_refusal,
+    )
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @rate_limited
 def register(slug: str):
@@ -106,20 +151,116 @@ def register(slug: str):
     state = conference.registration_state(utcnow())
     if state != "open":
         return _closed(conference, state)
-    form = registration_form(conference, _questions(conference))
-    if not form.validate_on_submit():
-        page = render_template("registration/register.html", conference=conference, form=form)
-        return page, 400 if form.is_submitted() else 200
+    if request.method == "POST":
+        form = registration_form(conference, _questions(conference))
+        granted = _access(
+            conference,
+            form.access_code.data or "",
+            form.invitation_token.data or "",
+            people=1 + len(form.filled_colleagues()),
+        )
+    else:
+        granted = _access(
+            conference, request.args.get("code", ""), request.args.get("invitation", "")
+        )
+        form = registration_form(
+            conference,
+            _questions(conference),
+            data=_prefill(granted),
+        )
+    form.offer_categories(public_category_choices(conference), granted.fixed_category)
+    valid = form.validate_on_submit()
+    if form.is_submitted():
+        valid = _refuse_access(form, granted) and valid
+    if not valid:
+        return _register_page(conference, form, granted), 400 if form.is_submitted() else 200
     conference_id = conference.id  # read now: the service's commit expires the object
+    colleagues = len(form.filled_colleagues())
     try:
         services.register(audit.ATTENDEE, conference, form.to_data())
     except services.RegistrationClosed as closed:
         return _closed(conference, closed.state)
+    except Invalid as refused:  # a category, code or invitation refused under the lock
+        _show_refusal(form, refused)
+        status = 409 if isinstance(refused, Conflict) else 400
+        return _register_page(conference, form, granted), status
     # Whatever the outcome (a seat, the waiting list, or an address registered before),
     # the answer is the same and the session cookie (readable by its holder) says no more:
     # nobody learns from the form whether an address is registered. The e-mail tells.
     session[OUTCOME_KEY] = {"conference_id": conference_id, "email": form.email.data}
+    if colleagues:
+        flash(
+            ngettext(
+                "Your colleague gets an e-mail of their own, with their own private link.",
+                "Your %(num)d colleagues each get an e-mail of their own, with their own "
+                "private link.",
+                colleagues,
+            ),
+            "info",
+        )
     return redirect(url_for(".registered", slug=slug), 303)
+
+
+def _prefill(granted: _Access) -> dict[str, object]:
+    """A GET's form: the code from the link, or the invitee's details from the invitation."""
+    data: dict[str, object] = {}
+    if granted.code_refusal is None:
+        data["access_code"] = request.args.get("code", "")
+    invitation = granted.invitation
+    if invitation is not None:
+        data.update(
+            invitation_token=request.args.get("invitation", ""),
+            full_name=invitation.full_name,
+            email=invitation.email,
+            affiliation=invitation.affiliation,
+        )
+    return {name: value for name, value in data.items() if value}
+
+
+def _refuse_access(form: RegistrationForm, granted: _Access) -> bool:
+    """Put the refusals of the code and invitation sent on the form; False if any."""
+    if granted.code_refusal:
+        form.access_code.errors = [*form.access_code.errors, granted.code_refusal]
+    if granted.invitation_refusal:
+        form.form_errors.append(granted.invitation_refusal)
+        # Sent again, the form registers as anyone's does.
+        form.invitation_token.data = ""
+    return not (granted.code_refusal or granted.invitation_refusal)
+
+
+def _show_refusal(form: RegistrationForm, refused: Invalid) -> None:
+    """The service's messages next to the fields they are about (those shown), else at
+    the top of the form."""
+    shown = {"access_code"}
+    if form.categories:
+        shown.add("category_id")
+    for name, message in refused.errors.items():
+        if name in shown:
+            form[name].errors = [*form[name].errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def _register_page(conference: Conference, form: RegistrationForm, granted: _Access) -> str:
+    notices = []
+    if request.method == "GET":
+        # A link that opens nothing still leaves the ordinary form usable.
+        if granted.invitation_refusal:
+            notices.append(granted.invitation_refusal)
+        if granted.code_refusal:
+            notices.append(
+                _(
+                    "The access code in the link cannot be used: %(reason)s",
+                    reason=granted.code_refusal,
+                )
+            )
+    return render_template(
+        "registration/register.html",
+        conference=conference,
+        form=form,
+        invitation=granted.invitation,
+        notices=notices,
+    )
 
 
 def _closed(conference: Conference, state: str):
