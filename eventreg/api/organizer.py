@@ -177,6 +177,12 @@ def registration_json(registration: Registration) -> dict:
         "confirmed_at": instant(registration.confirmed_at),
         "cancelled_at": instant(registration.cancelled_at),
         "checked_in_at": instant(registration.checked_in_at),
+        "category": (
+            {"id": registration.category.id, "name": registration.category.name}
+            if registration.category is not None
+            else None
+        ),
+        "registered_by": registration.registered_by_id,
     }
 
 
@@ -268,8 +274,11 @@ def cancel_session(conference: Conference, session_id: int):
     resp=Response(HTTP_200=RegistrationList, **REFUSALS), tags=["organizers"], security=SECURITY
 )
 def registrations(conference: Conference, query: RegistrationQuery):
-    """The conference's registrations in order of arrival, optionally of one status."""
-    statement = attendees.attendee_query(conference, status=query.status or "")
+    """The conference's registrations in order of arrival, optionally of one status and
+    of one category (an id of another conference's category finds none)."""
+    statement = attendees.attendee_query(
+        conference, status=query.status or "", category_id=query.category
+    )
     page = db.paginate(statement, page=query.page, per_page=query.per_page, error_out=False)
     return jsonify(
         page=query.page,

@@ -438,6 +438,14 @@ class RegistrationQuery(PageQuery):
     status: (
         Literal["confirmed", "waiting", "cancelled", "pending", "rejected"] | SkipJsonSchema[None]
     ) = _optional_filter("Only registrations with this status.")
+    category: RowId | SkipJsonSchema[None] = _optional_filter(
+        "Only registrations of the category with this id."
+    )
+
+
+class CategoryRef(BaseModel):
+    id: int
+    name: str = Field(description="In the conference's main language.")
 
 
 class RegistrationOut(BaseModel):
@@ -452,6 +460,11 @@ class RegistrationOut(BaseModel):
     confirmed_at: datetime | None
     cancelled_at: datetime | None
     checked_in_at: datetime | None
+    category: CategoryRef | None = Field(description="null when in no category.")
+    registered_by: int | None = Field(
+        description="The id of the registration that registered this one along with itself "
+        "(its group); null for one made by its own attendee."
+    )
 
 
 class RegistrationList(Pagination):

@@ -25,15 +25,16 @@ from flask_login import current_user
 
 from eventreg.conferences.completeness import completeness
 from eventreg.conferences.models import Conference, Talk
-from eventreg.core.errors import Conflict
+from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.core.ids import row_id
+from eventreg.core.translations import text_in
 from eventreg.organizers.account_views import render_form, show_errors
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
 from eventreg.organizers.forms import AttendeeForm, NewAttendeeForm
 from eventreg.organizers.translation_forms import language_name, text_label
-from eventreg.registration import attendee_edits
+from eventreg.registration import access, attendee_edits
 from eventreg.registration import reports as attendees
 from eventreg.registration import services as registration_services
 from eventreg.registration.models import REGISTRATION_STATUSES, Question, Registration
@@ -78,8 +79,14 @@ def attendee_list(conference: Conference):
     search = request.args.get("q", "")[:200]
     status = request.args.get("status", "")
     talk_id = request.args.get("session", type=row_id)
+    categories = access.categories(conference.id)
+    category_id = request.args.get("category", type=row_id)
+    if category_id not in {category.id for category in categories}:
+        category_id = None  # another conference's, or none: the filter is left out
     page = db.paginate(
-        attendees.attendee_query(conference, search=search, status=status, talk_id=talk_id),
+        attendees.attendee_query(
+            conference, search=search, status=status, talk_id=talk_id, category_id=category_id
+        ),
         page=request.args.get("page", 1, type=page_number),
         per_page=PAGE_SIZE,
         error_out=False,
@@ -97,7 +104,16 @@ def attendee_list(conference: Conference):
         talks=talks,
         statuses=REGISTRATION_STATUSES,
         full=_full(conference),
+        categories=categories,
+        category_id=category_id,
+        colleagues=attendees.colleague_counts([registration.id for registration in page.items]),
+        category_name=_category_name,
     )
+
+
+def _category_name(category) -> str:
+    """A category as the reading organizer's language names it."""
+    return str(text_in(category, "name")) if category is not None else ""
 
 
 def _full(conference: Conference) -> bool:
@@ -250,9 +266,13 @@ def _language_choices() -> list[tuple[str, str]]:
     return [(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
 
 
-def _prepare(form: AttendeeForm, current_country: str = "") -> AttendeeForm:
+def _prepare(form: AttendeeForm, conference: Conference, current_country: str = "") -> AttendeeForm:
     form.country.choices = _country_choices(current_country or (form.country.data or ""))
     form.locale.choices = _language_choices()
+    form.category.choices = [("", str(_("No category")))] + [
+        (str(category.id), _category_name(category))
+        for category in access.categories(conference.id)
+    ]
     return form
 
 
@@ -263,7 +283,15 @@ def _details(form: AttendeeForm) -> attendee_edits.AttendeeDetails:
         affiliation=form.affiliation.data or "",
         country=(form.country.data or "")[:COUNTRY_MAX],
         locale=form.locale.data,
+        # The choices are the conference's categories: anything else failed validation.
+        category_id=int(form.category.data) if form.category.data else None,
     )
+
+
+def _form_data(registration: Registration) -> dict:
+    data = attendee_edits.details_of(registration)
+    data["category"] = str(data.pop("category_id") or "")
+    return data
 
 
 @bp.get("/c/<slug>/attendees/<id:registration_id>")
@@ -279,6 +307,7 @@ def attendee_page(conference: Conference, registration_id: int):
         mail_kind_label=mail_kind_label,
         mail_status_labels=MAIL_STATUS_LABELS,
         answer_text=attendees.answer_text,
+        category_name=_category_name,
         country_name=_country_name,
         language_name=language_name,
         full=_full(conference),
@@ -309,13 +338,11 @@ def edit_attendee(conference: Conference, registration_id: int):
                 "organizers.attendee_page", slug=conference.slug, registration_id=registration_id
             )
         )
-    form = _prepare(
-        AttendeeForm(data=attendee_edits.details_of(registration)), registration.country
-    )
+    form = _prepare(AttendeeForm(data=_form_data(registration)), conference, registration.country)
     if form.validate_on_submit():
         try:
             changed = attendee_edits.edit_attendee(current_user, registration, _details(form))
-        except Conflict as refused:
+        except Invalid as refused:
             show_errors(form, refused)
         else:
             if changed:
@@ -337,17 +364,22 @@ def edit_attendee(conference: Conference, registration_id: int):
 @bp.route("/c/<slug>/attendees/new", methods=["GET", "POST"])
 @conference_view("organizer")
 def new_attendee(conference: Conference):
-    form = _prepare(NewAttendeeForm(data={"locale": conference.main_language or "en"}))
+    form = _prepare(NewAttendeeForm(data={"locale": conference.main_language or "en"}), conference)
     if form.validate_on_submit():
         try:
             registration, outcome = attendee_edits.add_by_hand(
                 current_user, conference, _details(form), mail=form.send_mail.data
             )
-        except Conflict as refused:
+        except Invalid as refused:
             show_errors(form, refused)
         else:
             if outcome == registration_services.Outcome.WAITING:
                 message = _("%(name)s is on the waiting list.", name=registration.full_name)
+            elif outcome == registration_services.Outcome.PENDING:
+                # A category (or the conference) that reviews registrations: yours to decide.
+                message = _(
+                    "%(name)s is registered and awaits approval.", name=registration.full_name
+                )
             else:
                 message = _("%(name)s is registered.", name=registration.full_name)
             flash(message, "success")

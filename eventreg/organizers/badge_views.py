@@ -1,5 +1,6 @@
-"""Name badges for the desk: choose who (every confirmed attendee, a session's, a status, or
-ticked names) and a format, then download the PDF or preview one badge in a new tab.
+"""Name badges for the desk: choose who (every confirmed attendee, a session's, a
+category's, a status, or ticked names) and a format, then download the PDF or preview one
+badge in a new tab.
 
 Reading only: the PDF is made in the request from the registrations as they are, and
 nothing is written. The layout is ``eventreg.registration.badges``.
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app, make_response, render_template, request
 from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from eventreg.conferences.models import Conference, Speaker, Talk
 from eventreg.core.extensions import db
@@ -18,10 +20,10 @@ from eventreg.core.ids import row_id
 from eventreg.core.translations import text_in
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
-from eventreg.registration import badges, checkin
-from eventreg.registration.models import Registration, SessionSignup
+from eventreg.registration import access, badges, checkin
+from eventreg.registration.models import Registration, RegistrationCategory, SessionSignup
 
-SELECTIONS = ("confirmed", "session", "status", "chosen")
+SELECTIONS = ("confirmed", "session", "category", "status", "chosen")
 # Statuses a badge makes sense for: seat holders, and people who may still get one.
 BADGE_STATUSES = ("confirmed", "waiting", "pending")
 LISTED = 500  # names offered for ticking; a search narrows a larger conference
@@ -35,6 +37,7 @@ class Choice:
     format: str = "a4-8"
     selection: str = "confirmed"
     talk_id: int | None = None
+    category_id: int | None = None
     status: str = "confirmed"
     chosen: frozenset[int] = frozenset()
 
@@ -53,6 +56,7 @@ def badges_pdf(conference: Conference):
         format=request.form.get("format", ""),
         selection=request.form.get("selection", ""),
         talk_id=request.form.get("session", type=row_id),
+        category_id=request.form.get("category", type=row_id),
         status=request.form.get("status", ""),
         chosen=frozenset(_ids(request.form.getlist("registration"))),
     )
@@ -62,6 +66,8 @@ def badges_pdf(conference: Conference):
         return _page(conference, choice, _("Choose whose badges to make."), 400)
     if choice.selection == "session" and _talk(conference, choice.talk_id) is None:
         return _page(conference, choice, _("Choose a session of this conference."), 400)
+    if choice.selection == "category" and _category(conference, choice.category_id) is None:
+        return _page(conference, choice, _("Choose a category of this conference."), 400)
     if choice.selection == "status" and choice.status not in BADGE_STATUSES:
         return _page(conference, choice, _("Choose one of the statuses offered."), 400)
     people = _selected(conference, choice)
@@ -114,6 +120,7 @@ def _page(conference: Conference, choice: Choice, error: str | None = None, stat
             formats=badges.FORMATS,
             statuses=BADGE_STATUSES,
             talks=_talks(conference),
+            categories=access.categories(conference.id),
             listed=listed[:LISTED],
             more_listed=len(listed) > LISTED,
             search=search,
@@ -140,6 +147,11 @@ def _talk(conference: Conference, talk_id: int | None) -> Talk | None:
     return talk if talk is not None and talk.conference_id == conference.id else None
 
 
+def _category(conference: Conference, category_id: int | None) -> RegistrationCategory | None:
+    found = db.session.get(RegistrationCategory, category_id) if category_id is not None else None
+    return found if found is not None and found.conference_id == conference.id else None
+
+
 def _talks(conference: Conference) -> list[Talk]:
     return list(
         db.session.scalars(
@@ -157,6 +169,7 @@ def _people(conference: Conference):
         sa.select(Registration)
         .filter_by(conference_id=conference.id)
         .where(Registration.erased_at.is_(None))
+        .options(joinedload(Registration.category))  # the badge's band names it
         .order_by(Registration.full_name, Registration.id)
     )
 
@@ -187,6 +200,8 @@ def _selected(conference: Conference, choice: Choice) -> list[Registration]:
             talk_id=choice.talk_id, status="confirmed"
         )
         query = query.filter_by(status="confirmed").where(Registration.id.in_(seats))
+    elif choice.selection == "category":
+        query = query.filter_by(status="confirmed", category_id=choice.category_id)
     else:
         if not choice.chosen:
             return []
@@ -195,7 +210,8 @@ def _selected(conference: Conference, choice: Choice) -> list[Registration]:
 
 
 def _badge_data(conference: Conference, people: list[Registration]) -> list[badges.Badge]:
-    """Each badge in its holder's language: the conference's title and the category word."""
+    """Each badge in its holder's language: the conference's title and the category band,
+    the registration's category when it has one, else "Speaker" or "Attendee"."""
     speaker_addresses = set(
         db.session.scalars(
             sa.select(sa.func.lower(Speaker.email)).where(
@@ -208,7 +224,12 @@ def _badge_data(conference: Conference, people: list[Registration]) -> list[badg
         language = person.locale or conference.main_language
         with force_locale(language):
             speaker = (person.email or "").lower() in speaker_addresses
-            category = pgettext("badge", "Speaker") if speaker else pgettext("badge", "Attendee")
+            if person.category is not None:
+                category = text_in(person.category, "name", language)
+            elif speaker:
+                category = pgettext("badge", "Speaker")
+            else:
+                category = pgettext("badge", "Attendee")
         result.append(
             badges.Badge(
                 name=person.full_name,

@@ -20,6 +20,7 @@ from flask import (
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields import SelectChoice
 
 from eventreg.conferences import services
 from eventreg.conferences.models import Conference, Room, Speaker, Talk, Track
@@ -53,6 +54,7 @@ from eventreg.organizers.translation_forms import (
     submitted_texts,
     with_languages,
 )
+from eventreg.registration import access
 from eventreg.registration import questions as question_rules
 from eventreg.registration.models import Question
 from eventreg.schedule import conference_changes, speaker_portal
@@ -347,7 +349,7 @@ SECTIONS = {
         QuestionForm,
         question_rules.save_question,
         question_rules.delete_question,
-        question_rules.QUESTION_FIELDS,
+        question_rules.QUESTION_FORM_FIELDS,
         (Question.position, Question.id),
     ),
 }
@@ -525,6 +527,7 @@ def delete_question(conference: Conference, item_id: int):
 
 def _list_and_add(conference: Conference, section: Section):
     form = _section_form(conference, section)()
+    _offer_categories(conference, section, form)
     if form.validate_on_submit():
         try:
             item = section.save(current_user, conference, **_item_values(form, section, conference))
@@ -543,6 +546,7 @@ def _list_and_add(conference: Conference, section: Section):
         items=items,
         question_kinds=QUESTION_KIND_LABELS,
         panels=_panels(conference, section, form),
+        category_names=_category_names(conference) if section.name == "questions" else {},
         **_speaker_extras(section, conference),
     )
 
@@ -554,6 +558,7 @@ def _edit(conference: Conference, section: Section, item_id: int):
     )
     if request.method == "GET" and section.name == "questions":
         form.choices.data = "\n".join(item.choices or [])
+    _offer_categories(conference, section, form)
     if form.validate_on_submit():
         try:
             section.save(current_user, conference, item, **_item_values(form, section, conference))
@@ -584,6 +589,19 @@ def _delete(conference: Conference, section: Section, item_id: int):
     else:
         flash(_("“%(name)s” has been deleted.", name=label), "success")
     return redirect(url_for(f"organizers.{section.name}", slug=conference.slug))
+
+
+def _category_names(conference: Conference) -> dict[int, str]:
+    return {category.id: category.name for category in access.categories(conference.id)}
+
+
+def _offer_categories(conference: Conference, section: Section, form) -> None:
+    """A question is asked of everyone or of one of the conference's categories."""
+    if section.name == "questions":
+        form.category_id.choices = [
+            SelectChoice("", _("Everyone")),
+            *(SelectChoice(key, name) for key, name in _category_names(conference).items()),
+        ]
 
 
 def _item_or_404(conference: Conference, section: Section, item_id: int):

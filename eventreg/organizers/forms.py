@@ -240,6 +240,13 @@ class SpeakerForm(Form):
     )
 
 
+def optional_id(value: object) -> int | None:
+    """A select's value as an id; the empty choice is None."""
+    if value is None or value == "":
+        return None
+    return int(value)  # type: ignore[call-overload]  # a posted string or a stored id
+
+
 class QuestionForm(Form):
     label = StringField(_l("Question"), validators=[DataRequired(), Length(max=300)])
     help_text = StringField(_l("Help text"), validators=[Length(max=500)])
@@ -253,6 +260,8 @@ class QuestionForm(Form):
         description=_l("For the choice kinds: one choice per line."),
     )
     position = IntegerField(_l("Position"), validators=[Optional()])
+    # The choices ("everyone", then the conference's categories) are set by the view.
+    category_id = SelectField(_l("Asked of"), coerce=optional_id)
 
 
 SESSION_KIND_LABELS = KIND_LABELS
@@ -437,6 +446,8 @@ class AttendeeForm(Form):
     )
     country = SelectField(_l("Country"), default="")
     locale = SelectField(_l("Language of their e-mails"), default="en")
+    # A category id of the conference as text, "" for none; the choices come from the view.
+    category = SelectField(_l("Category"), default="")
 
 
 class NewAttendeeForm(AttendeeForm):

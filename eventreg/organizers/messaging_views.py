@@ -24,6 +24,7 @@ from eventreg.conferences.models import Conference, Talk
 from eventreg.core.errors import Invalid
 from eventreg.core.extensions import db
 from eventreg.core.ids import row_id
+from eventreg.core.translations import text_in
 from eventreg.organizers.account_views import show_errors
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
@@ -34,8 +35,9 @@ from eventreg.organizers.translation_forms import (
     submitted_texts,
     with_languages,
 )
+from eventreg.registration import access
 from eventreg.registration import broadcasts as messaging
-from eventreg.registration.models import Broadcast
+from eventreg.registration.models import Broadcast, RegistrationCategory
 
 # The preview's recipient list stops here; the first of each language is always offered.
 MAX_LISTED = 500
@@ -58,7 +60,8 @@ def _talks(conference: Conference) -> list[Talk]:
 
 
 def audience_labels(conference: Conference, talks: list[Talk]) -> list[tuple[str, str]]:
-    """The audiences as (value, label), each with how many it reaches now."""
+    """The audiences as (value, label), each with how many it reaches now; a category's
+    as ``category:<id>``, a session's as ``session:<id>``."""
     counts = messaging.audience_counts(conference)
 
     def reach(label: str, key: str) -> str:
@@ -71,6 +74,16 @@ def audience_labels(conference: Conference, talks: list[Talk]) -> list[tuple[str
         ("waiting", reach(_("The waiting list"), "waiting")),
         ("pending", reach(_("Registrations waiting for approval"), "pending")),
         ("speakers", reach(_("The speakers"), "speakers")),
+    ]
+    choices += [
+        (
+            f"category:{category.id}",
+            reach(
+                _("Confirmed attendees of the category “%(name)s”", name=text_in(category, "name")),
+                f"category:{category.id}",
+            ),
+        )
+        for category in access.categories(conference.id)
     ]
     choices += [
         (
@@ -96,14 +109,19 @@ def _draft(conference: Conference, form: Any) -> messaging.Draft:
     """The submitted message checked by the service; Invalid names what is wrong."""
     if not form.validate_on_submit():
         raise Invalid({})
-    audience, _sep, talk_id = (form.audience.data or "").partition(":")
-    talk = db.session.get(Talk, row_id(talk_id)) if talk_id.isdigit() else None
+    audience, _sep, ref = (form.audience.data or "").partition(":")
+    ref_id = row_id(ref) if ref.isdigit() else None
+    talk = db.session.get(Talk, ref_id) if audience == "session" and ref_id else None
+    category = (
+        db.session.get(RegistrationCategory, ref_id) if audience == "category" and ref_id else None
+    )
     return messaging.check_draft(
         conference,
         subject=form.subject.data,
         body=form.body.data,
         audience=audience,
         talk=talk,
+        category=category,
         translations=submitted_texts(form, Broadcast.translated_fields, conference.main_language),
         send_at=form.send_at.data,
     )
@@ -126,6 +144,7 @@ def _compose_page(conference: Conference, form: Any, status: int = 200):
         form=form,
         conference=conference,
         sent=sent,
+        category_names=category_names(conference),
         states=messaging.delivery_states([broadcast.id for broadcast in sent]),
         panels=language_panels(form, Broadcast.translated_fields, conference.main_language),
         local_time=lambda moment: moment.astimezone(conference.tz).strftime("%Y-%m-%d %H:%M"),
@@ -144,12 +163,15 @@ def messages(conference: Conference):
     form, _talks_listed = _form(conference)
     if request.method == "GET":
         session_id = request.args.get("session", 0, type=row_id)
+        category_id = request.args.get("category", 0, type=row_id)
         if session_id:
             form.audience.data = f"session:{session_id}"
+        elif category_id:
+            form.audience.data = f"category:{category_id}"
         return _compose_page(conference, form)
     try:
         draft = _draft(conference, form)
-        people = messaging.members(conference, draft.audience, draft.talk)
+        people = messaging.members(conference, draft.audience, draft.talk, draft.category)
         if not people:
             raise Invalid.about(_("Nobody would receive this message: there is no such attendee."))
         if request.form.get("confirmed") != "yes":
@@ -171,6 +193,7 @@ def messages(conference: Conference):
             translations=draft.translations,
             audience=draft.audience,
             send_at=draft.send_at,
+            category=draft.category,
         )
     except Invalid as error:
         return _refused(conference, form, error)
@@ -214,7 +237,7 @@ def message_edit(conference: Conference):
 def _preview_of(conference: Conference, form: Any):
     """The draft, its audience, the chosen recipient and their copy."""
     draft = _draft(conference, form)
-    people = messaging.members(conference, draft.audience, draft.talk)
+    people = messaging.members(conference, draft.audience, draft.talk, draft.category)
     if not people:
         raise Invalid.about(_("Nobody would receive this message: there is no such attendee."))
     chosen = next((m for m in people if m.key == (form.recipient.data or "")), people[0])
@@ -332,6 +355,15 @@ def message_detail(conference: Conference, broadcast_id: int):
         broadcast=broadcast,
         state=messaging.delivery_states([broadcast.id])[broadcast.id],
         copies=messaging.copies(broadcast),
+        category_names=category_names(conference),
         skipped_error=messaging.SKIPPED_ERROR,
         local_time=lambda moment: moment.astimezone(conference.tz).strftime("%Y-%m-%d %H:%M"),
     )
+
+
+def category_names(conference: Conference) -> dict[int, str]:
+    """The conference's categories by id, named in the reader's language, for saying whom
+    a broadcast went to."""
+    return {
+        category.id: str(text_in(category, "name")) for category in access.categories(conference.id)
+    }

@@ -7,6 +7,10 @@ before → after. A calendar shows the attendee's name and address in each invit
 (``ATTENDEE``), so when either changes each invite they hold is sent again, to the new
 address: a REQUEST with the same UID and the next SEQUENCE (``invites.sequences``).
 
+The category is the organizer's choice too: any of the conference's, or none. Its capacity
+limits admissions (the seat rules of ``services``), not an organizer's explicit move, so a
+confirmed attendee moved to a full category keeps their seat.
+
 Adding by hand goes through the registration service itself (``services.register``): the
 same seat rules, the same confirmation mail, the organizer named in the audit log.
 """
@@ -22,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from eventreg.conferences.models import Conference
 from eventreg.core import audit
 from eventreg.core.db import utcnow, write_transaction
-from eventreg.core.errors import Conflict
+from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.core.translations import text_in
 from eventreg.invites import sequences
@@ -32,9 +36,9 @@ from eventreg.invites.models import CalendarCopy
 from eventreg.mail.builder import N_
 from eventreg.mail.models import OutboxMessage
 from eventreg.registration import notifications, reminders, services
-from eventreg.registration.models import Registration, email_key
+from eventreg.registration.models import Registration, RegistrationCategory, email_key
 
-EDITABLE_FIELDS = ("full_name", "email", "affiliation", "country", "locale")
+EDITABLE_FIELDS = ("full_name", "email", "affiliation", "country", "locale", "category_id")
 # What each invite names of its attendee: a change of either is sent to their calendar.
 INVITE_FIELDS = frozenset({"full_name", "email"})
 DETAILS_UPDATED = "details_updated"
@@ -63,17 +67,35 @@ class AttendeeDetails:
     affiliation: str = ""
     country: str = ""
     locale: str = "en"
+    category_id: int | None = None  # one of the conference's categories, or none
+
+
+def _check_category(conference_id: int, category_id: int | None) -> RegistrationCategory | None:
+    """The chosen category, which must be the conference's; Invalid names the field."""
+    if category_id is None:
+        return None
+    category = db.session.get(RegistrationCategory, category_id)
+    if category is None or category.conference_id != conference_id:
+        raise Invalid({"category": _("Choose one of this conference's categories.")})
+    return category
+
+
+def _category_name(category_id: int | None) -> str | None:
+    category = db.session.get(RegistrationCategory, category_id) if category_id else None
+    return category.name if category is not None else None
 
 
 def edit_attendee(
     actor: audit.Actor, registration: Registration, details: AttendeeDetails
 ) -> list[str]:
     """Set the attendee's details; returns the names of the fields that changed (none: no
-    entry, no mail). Raises ``AddressTaken`` and ``services.DataErased``."""
+    entry, no mail). Raises ``AddressTaken``, ``services.DataErased``, and ``Invalid`` for a
+    category of another conference."""
     with services.conference_write(registration.conference_id):
         db.session.refresh(registration)
         if registration.email is None or registration.erased_at is not None:
             raise services.DataErased()
+        _check_category(registration.conference_id, details.category_id)
         if email_key(details.email) != registration.email_key and _address_in_use(
             registration, details.email
         ):
@@ -94,6 +116,10 @@ def edit_attendee(
             reminders.record_for_registration(registration)
         if INVITE_FIELDS & new.keys():
             send_invite_updates(registration)
+        if "category_id" in new:
+            # The log names the categories, which outlive any later renumbering of ids.
+            old["category"] = _category_name(old["category_id"])
+            new["category"] = _category_name(new["category_id"])
         audit.log(
             actor,
             "registration.updated",
@@ -193,14 +219,18 @@ def add_by_hand(
     """Register someone for the attendee (by phone, on paper) through the registration
     service: a seat while there is one, else the waiting list. With ``mail`` they get the
     usual confirmation (with its private link and invite); without, nothing is sent now,
-    and the organizer can send the link later. Raises ``AlreadyRegistered``,
-    ``CancelledAddress`` (only without mail) and ``services.RegistrationClosed``."""
+    and the organizer can send the link later. ``details.category_id`` may be any of the
+    conference's categories, hidden ones too. Raises ``AlreadyRegistered``,
+    ``CancelledAddress`` (only without mail), ``services.RegistrationClosed`` and
+    ``Invalid`` for a category of another conference."""
+    _check_category(conference.id, details.category_id)
     data = services.RegistrationData(
         full_name=details.full_name,
         affiliation=details.affiliation,
         country=details.country,
         email=details.email,
         locale=details.locale,
+        category_id=details.category_id,
     )
     if mail:
         # The service deals with a cancelled registration coming back by itself.

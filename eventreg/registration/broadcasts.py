@@ -1,9 +1,10 @@
 """Messages organizers write to a group of people: one outbox row per recipient, followed up.
 
 A broadcast goes to an *audience* (``BROADCAST_AUDIENCES``): every confirmed attendee, a
-session's seat holders, the waiting list, the registrations pending approval, the speakers,
-or the attendees not checked in yet. Each recipient gets the text in their language
-(``Registration.locale``, ``Speaker.language``), else the conference's main one.
+session's seat holders, the confirmed attendees of one registration category, the waiting
+list, the registrations pending approval, the speakers, or the attendees not checked in yet.
+Each recipient gets the text in their language (``Registration.locale``,
+``Speaker.language``), else the conference's main one.
 
 Every copy is recorded as what to say (``outbox.record_deferred``, kind ``organizer_message``)
 and made by :func:`_compose_copy` when the sender delivers it: a copy due now goes out at
@@ -50,6 +51,7 @@ from eventreg.registration.models import (
     Broadcast,
     BroadcastMessage,
     Registration,
+    RegistrationCategory,
     SessionSignup,
 )
 
@@ -103,7 +105,7 @@ class Member:
 
 
 def _registrations(
-    conference: Conference, audience: str, talk: Talk | None
+    conference: Conference, audience: str, talk: Talk | None, category_id: int | None = None
 ) -> sa.Select[Registration]:
     query = sa.select(Registration).where(
         Registration.conference_id == conference.id,
@@ -120,6 +122,9 @@ def _registrations(
         query = query.where(Registration.status == "confirmed")
     if audience == "not_checked_in":
         query = query.where(Registration.checked_in_at.is_(None))
+    if audience == "category":
+        # Like "all", within one category.
+        query = query.where(Registration.category_id == (category_id or -1))
     if audience == "session":
         query = query.join(SessionSignup, SessionSignup.registration_id == Registration.id).where(
             SessionSignup.talk_id == (talk.id if talk is not None else -1),
@@ -153,8 +158,14 @@ def language_for(conference: Conference, language: str | None) -> str:
     return language if language in content_languages() else conference.main_language
 
 
-def members(conference: Conference, audience: str, talk: Talk | None = None) -> list[Member]:
-    """Everyone ``audience`` reaches now, in a stable order."""
+def members(
+    conference: Conference,
+    audience: str,
+    talk: Talk | None = None,
+    category: RegistrationCategory | None = None,
+) -> list[Member]:
+    """Everyone ``audience`` reaches now, in a stable order (``talk`` for "session",
+    ``category`` for "category")."""
     if audience == "speakers":
         return [
             Member(
@@ -174,12 +185,15 @@ def members(conference: Conference, audience: str, talk: Talk | None = None) -> 
             r.email or "",
             language_for(conference, r.locale),
         )
-        for r in db.session.scalars(_registrations(conference, audience, talk))
+        for r in db.session.scalars(
+            _registrations(conference, audience, talk, category.id if category else None)
+        )
     ]
 
 
 def audience_counts(conference: Conference) -> dict[str, int]:
-    """How many each audience reaches, sessions as ``session:<id>``; a few queries."""
+    """How many each audience reaches, sessions as ``session:<id>``, categories as
+    ``category:<id>``; a few queries."""
     statuses = dict(
         db.session.execute(
             sa.select(Registration.status, sa.func.count())
@@ -219,6 +233,18 @@ def audience_counts(conference: Conference) -> dict[str, int]:
         .group_by(SessionSignup.talk_id)
     ).all()
     counts.update({f"session:{talk_id}": number for talk_id, number in per_talk})
+    per_category = db.session.execute(
+        sa.select(Registration.category_id, sa.func.count())
+        .where(
+            Registration.conference_id == conference.id,
+            Registration.status == "confirmed",
+            Registration.email.is_not(None),
+            Registration.erased_at.is_(None),
+            Registration.category_id.is_not(None),
+        )
+        .group_by(Registration.category_id)
+    ).all()
+    counts.update({f"category:{category_id}": number for category_id, number in per_category})
     return counts
 
 
@@ -241,7 +267,7 @@ def _still_member(broadcast: Broadcast, kind: str, member_id: int) -> Member | N
     if broadcast.audience == "speakers":
         return None
     registration = db.session.scalar(
-        _registrations(conference, broadcast.audience, broadcast.talk).where(
+        _registrations(conference, broadcast.audience, broadcast.talk, broadcast.category_id).where(
             Registration.id == member_id
         )
     )
@@ -269,12 +295,14 @@ class Draft:
     body: str
     translations: dict[str, dict[str, str]]
     send_at: datetime | None = None
+    category: RegistrationCategory | None = None
 
     def as_broadcast(self, conference: Conference) -> Broadcast:
         """A broadcast not added to the database, for previews and test sends."""
         return Broadcast(
             conference_id=conference.id,
             talk_id=self.talk.id if self.talk else None,
+            category_id=self.category.id if self.category else None,
             audience=self.audience,
             subject=self.subject,
             body=self.body,
@@ -292,6 +320,7 @@ def check_draft(
     translations: dict[str, dict[str, str]] | None = None,
     send_at: datetime | None = None,
     now: datetime | None = None,
+    category: RegistrationCategory | None = None,
 ) -> Draft:
     """The message cleaned, or Invalid naming each field at fault."""
     subject, body = " ".join((subject or "").split()), (body or "").strip()
@@ -318,8 +347,12 @@ def check_draft(
         errors["audience"] = _("Choose who receives the message.")
     elif audience == "session" and talk is None:
         errors["audience"] = _("Choose the session whose seat holders receive the message.")
+    elif audience == "category" and category is None:
+        errors["audience"] = _("Choose the category whose attendees receive the message.")
     if talk is not None and talk.conference_id != conference.id:
         errors["audience"] = _("That session belongs to another conference.")
+    if category is not None and category.conference_id != conference.id:
+        errors["audience"] = _("That category belongs to another conference.")
     today = (now or utcnow()).date()
     if send_at is not None and not today.year - 1 <= send_at.year <= today.year + 1:
         errors["send_at"] = _("Choose a time within the coming year.")
@@ -341,6 +374,7 @@ def check_draft(
         body,
         texts,
         send_at,
+        category if audience == "category" else None,
     )
 
 
@@ -403,6 +437,7 @@ def _compose_copy(row: OutboxMessage, secret: str | None) -> None:
             conference_id=conference.id,
             audience=draft["audience"],
             talk_id=draft.get("talk_id"),
+            category_id=draft.get("category_id"),
             subject=draft["subject"],
             body=draft["body"],
             translations=draft.get("translations") or {},
@@ -454,6 +489,7 @@ def _draft_content(draft: Draft, member: Member, mark: str = "") -> dict[str, An
         "draft": {
             "audience": draft.audience,
             "talk_id": draft.talk.id if draft.talk else None,
+            "category_id": draft.category.id if draft.category else None,
             "subject": draft.subject,
             "body": draft.body,
             "translations": draft.translations,
@@ -520,6 +556,7 @@ def send_broadcast(
     translations: dict[str, dict[str, str]] | None = None,
     audience: str | None = None,
     send_at: datetime | None = None,
+    category: RegistrationCategory | None = None,
 ) -> Broadcast:
     """Queue ``subject``/``body`` to every member of the audience, now or at ``send_at``
     (status "scheduled"); raises Invalid for refused input, Conflict for an empty audience.
@@ -535,15 +572,17 @@ def send_broadcast(
         talk=talk,
         translations=translations,
         send_at=send_at,
+        category=category,
     )
     staff = None if actor is None or isinstance(actor, str) else actor
     with write_transaction():
-        people = members(conference, draft.audience, draft.talk)
+        people = members(conference, draft.audience, draft.talk, draft.category)
         if not people:
             raise Conflict.about(_("Nobody would receive this message: there is no such attendee."))
         broadcast = Broadcast(
             conference_id=conference.id,
             talk_id=draft.talk.id if draft.talk else None,
+            category_id=draft.category.id if draft.category else None,
             user_id=staff.id if staff else None,
             sender=staff.email if staff else "command line",
             subject=draft.subject,
@@ -583,6 +622,7 @@ def send_broadcast(
             after={
                 "audience": draft.audience,
                 "talk_id": broadcast.talk_id,
+                **({"category_id": broadcast.category_id} if broadcast.category_id else {}),
                 "recipients": len(rows),
                 "subject": draft.subject,
                 **({"send_at": draft.send_at.isoformat()} if draft.send_at else {}),

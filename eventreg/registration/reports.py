@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from eventreg.conferences.models import Conference, Talk
 from eventreg.core.audit import AuditEntry
@@ -24,8 +24,10 @@ from eventreg.mail.models import OutboxMessage
 from eventreg.registration.models import (
     REGISTRATION_STATUSES,
     Answer,
+    Invitation,
     Question,
     Registration,
+    RegistrationCategory,
     SessionSignup,
 )
 
@@ -122,14 +124,17 @@ def attendee_query(
     search: str = "",
     status: str = "",
     talk_id: int | None = None,
+    category_id: int | None = None,
 ) -> sa.Select[Registration]:
-    """Registrations of the conference matching the filters, in order of arrival.
+    """Registrations of the conference matching the filters, in order of arrival, each
+    with its category and registrant loaded in the same query (every list shows them).
 
     ``search`` finds a piece of the name, e-mail address or affiliation, in any letter case.
     """
     query = (
         sa.select(Registration)
         .filter_by(conference_id=conference.id)
+        .options(joinedload(Registration.category), joinedload(Registration.registered_by))
         .order_by(Registration.created_at, Registration.id)
     )
     search = search.strip()
@@ -146,7 +151,22 @@ def attendee_query(
         query = query.filter_by(status=status)
     if talk_id is not None:
         query = query.where(Registration.signups.any(SessionSignup.talk_id == talk_id))
+    if category_id is not None:
+        query = query.filter_by(category_id=category_id)
     return query
+
+
+def colleague_counts(registration_ids: list[int]) -> dict[int, int]:
+    """How many registrations each of ``registration_ids`` made for colleagues, in one
+    grouped query (those who registered nobody are absent)."""
+    if not registration_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Registration.registered_by_id, sa.func.count())
+        .where(Registration.registered_by_id.in_(registration_ids))
+        .group_by(Registration.registered_by_id)
+    )
+    return {registrant_id: number for registrant_id, number in rows if registrant_id is not None}
 
 
 def neutralise(value: str) -> str:
@@ -202,6 +222,9 @@ def export_rows(conference: Conference) -> Iterator[list[str]]:
         "cancelled_at_utc",
         "checked_in_at_utc",
         "sessions",
+        "category",
+        "registered_by_id",
+        "registered_by",
         *[question.label for question in questions],
     ]
     yield [neutralise(cell) for cell in header]
@@ -222,6 +245,9 @@ def export_rows(conference: Conference) -> Iterator[list[str]]:
                 signup.talk.title + (" (waiting)" if signup.status == "waiting" else "")
                 for signup in sorted(registration.signups, key=lambda s: s.talk_id)
             ),
+            registration.category.name if registration.category else "",
+            str(registration.registered_by_id or ""),
+            registration.registered_by.full_name if registration.registered_by else "",
             *[_answer_text(answers.get(question.id)) for question in questions],
         ]
         yield [neutralise(cell) for cell in row]
@@ -256,21 +282,28 @@ class AnswerSummary:
     answered: int  # registrations that answered at all
 
 
-def answer_summaries(conference: Conference) -> list[AnswerSummary]:
+def answer_summaries(conference: Conference, category_id: int | None = None) -> list[AnswerSummary]:
     """How often each choice was picked, per choice question, by the registrations that
-    count (``COUNTED_STATUSES``). Two queries whatever the number of registrations: the
-    database counts the answers per distinct stored value, and only those few values
-    (one per choice, or per combination of choices) are split here."""
+    count (``COUNTED_STATUSES``), of one category when ``category_id`` is given. Two
+    queries whatever the number of registrations: the database counts the answers per
+    distinct stored value, and only those few values (one per choice, or per combination of
+    choices) are split here."""
     questions = db.session.scalars(
         sa.select(Question)
         .filter_by(conference_id=conference.id)
         .where(Question.kind.in_(CHOICE_KINDS))
+        .where(
+            # Of one category: its own questions and those asked of everyone.
+            sa.true()
+            if category_id is None
+            else sa.or_(Question.category_id.is_(None), Question.category_id == category_id)
+        )
         .order_by(Question.position, Question.id)
     ).all()
     if not questions:
         return []
     stored = sa.cast(Answer.value, sa.Text)
-    rows = db.session.execute(
+    query = (
         sa.select(Answer.question_id, stored, sa.func.count())
         .join(Registration, Registration.id == Answer.registration_id)
         .where(
@@ -279,7 +312,10 @@ def answer_summaries(conference: Conference) -> list[AnswerSummary]:
             Answer.question_id.in_([question.id for question in questions]),
         )
         .group_by(Answer.question_id, stored)
-    ).all()
+    )
+    if category_id is not None:
+        query = query.where(Registration.category_id == category_id)
+    rows = db.session.execute(query).all()
     picked: dict[int, Counter[object]] = {question.id: Counter() for question in questions}
     answered: Counter[int] = Counter()
     for question_id, text, number in rows:
@@ -309,6 +345,58 @@ def answer_summaries(conference: Conference) -> list[AnswerSummary]:
             )
         )
     return summaries
+
+
+@dataclass(frozen=True)
+class CategoryFill:
+    """One category's registrations by status; ``category`` None: those in none."""
+
+    category: RegistrationCategory | None
+    confirmed: int
+    waiting: int
+    pending: int
+
+    @property
+    def capacity(self) -> int | None:
+        return self.category.capacity if self.category is not None else None
+
+
+def category_fill(conference: Conference) -> list[CategoryFill]:
+    """Every category of the conference (in the organizers' order) with its confirmed,
+    waiting and pending registrations, then those without a category if there are any.
+    Two queries whatever the number of registrations."""
+    counts = {
+        (category_id, status): number
+        for category_id, status, number in db.session.execute(
+            sa.select(Registration.category_id, Registration.status, sa.func.count())
+            .where(
+                Registration.conference_id == conference.id,
+                Registration.status.in_(COUNTED_STATUSES),
+            )
+            .group_by(Registration.category_id, Registration.status)
+        )
+    }
+    categories: list[RegistrationCategory | None] = list(
+        db.session.scalars(
+            sa.select(RegistrationCategory)
+            .filter_by(conference_id=conference.id)
+            .order_by(RegistrationCategory.position, RegistrationCategory.id)
+        )
+    )
+    if not categories:
+        return []
+    if any(category_id is None for category_id, _status in counts):
+        categories.append(None)
+    return [
+        CategoryFill(
+            category,
+            *(
+                counts.get((category.id if category else None, status), 0)
+                for status in COUNTED_STATUSES
+            ),
+        )
+        for category in categories
+    ]
 
 
 @dataclass(frozen=True)
@@ -364,6 +452,10 @@ class AttendeeRecord:
     signups: list[SessionSignup]  # in the order of the sessions
     messages: list[OutboxMessage]  # newest first
     history: list[AuditEntry]  # newest first
+    invitation: Invitation | None  # the organizer's invitation they registered through
+    # Who registered whom: the registrant first, then each colleague they registered, in
+    # order of arrival; empty when the registration is in no group.
+    group: list[Registration]
 
 
 def attendee_record(registration: Registration) -> AttendeeRecord:
@@ -394,13 +486,41 @@ def attendee_record(registration: Registration) -> AttendeeRecord:
         .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
         .limit(HISTORY_SHOWN)
     ).all()
+    invitation = db.session.scalar(
+        sa.select(Invitation)
+        .filter_by(registration_id=registration.id, conference_id=registration.conference_id)
+        .order_by(Invitation.id)
+        .limit(1)
+    )
     return AttendeeRecord(
         registration=registration,
         answers=[(question, answers.get(question.id)) for question in questions],
         signups=list(signups),
         messages=list(messages),
         history=list(history),
+        invitation=invitation,
+        group=group_of(registration),
     )
+
+
+def group_of(registration: Registration) -> list[Registration]:
+    """The registrant of ``registration``'s group first, then every registration they
+    made, in order of arrival (one query); empty when it is in no group."""
+    registrant_id = registration.registered_by_id or registration.id
+    members = list(
+        db.session.scalars(
+            sa.select(Registration)
+            .where(
+                Registration.conference_id == registration.conference_id,
+                sa.or_(
+                    Registration.id == registrant_id,
+                    Registration.registered_by_id == registrant_id,
+                ),
+            )
+            .order_by((Registration.id != registrant_id), Registration.created_at, Registration.id)
+        )
+    )
+    return members if len(members) > 1 else []
 
 
 MESSAGES_SHOWN = 200
