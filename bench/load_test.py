@@ -49,6 +49,7 @@ from eventreg.config import normalise_database_url  # noqa: E402
 from eventreg.core.extensions import db  # noqa: E402
 from eventreg.demo import QUESTIONS, load_synthetic  # noqa: E402
 from eventreg.mail.models import OutboxMessage  # noqa: E402
+from eventreg.registration import access  # noqa: E402
 from eventreg.registration.models import Question, Registration, SessionSignup  # noqa: E402
 from eventreg.registration.tokens import feed_token_for  # noqa: E402
 
@@ -165,8 +166,15 @@ def plan_for(conference: Conference, agenda_owners: list[int]) -> scenario.Plan:
         session_ids=session_ids_of(conference.id),
         agenda_tokens=[feed_token_for(owner) for owner in agenda_owners],
         questions=[
-            scenario.Question(f"question_{q.id}", q.kind, q.required, list(q.choices or []))
+            scenario.Question(
+                f"question_{q.id}", q.kind, q.required, list(q.choices or []), q.category_id
+            )
             for q in questions
+        ],
+        category_ids=[
+            category.id
+            for category in access.public_categories(conference.id)
+            if not category.requires_approval
         ],
     )
 

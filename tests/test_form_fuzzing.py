@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from eventreg.accounts.models import User
 from eventreg.core.extensions import db
 from eventreg.core.tokens import hash_token, new_token
-from eventreg.registration.models import Question
+from eventreg.registration.models import AccessCode, Invitation, Question, RegistrationCategory
 from tests.factories import make_conference, make_room, make_speaker, make_talk, make_track
 from tests.mail.builders import make_registration
 from tests.organizers.conftest import give_role, log_in, make_user
@@ -111,7 +111,12 @@ def test_no_form_answers_a_server_error_or_half_writes_a_refusal(app, client):
     token = new_token()
     registration = make_registration(conference, token_hash=hash_token(token))
     question = Question(conference=conference, label="Diet", kind="short_text", position=1)
-    db.session.add(question)
+    category = RegistrationCategory(conference=conference, name="Press", capacity=5)
+    code = AccessCode(conference=conference, code="FUZZ-CODE", category=category)
+    invitation = Invitation(
+        conference=conference, email="guest@example.org", full_name="Guest", token_hash="2" * 64
+    )
+    db.session.add_all([question, category, code, invitation])
     db.session.commit()
     admin = make_user("admin@example.org", is_admin=True)
     give_role(admin, conference)
@@ -123,7 +128,10 @@ def test_no_form_answers_a_server_error_or_half_writes_a_refusal(app, client):
         "token": token,
         "user_id": other.id,  # not the administrator's own account, which the test needs
         "conference_id": conference.id,
+        "invitation_id": invitation.id,
         "item_ids": {
+            "categories": category.id,
+            "codes": code.id,
             "rooms": room.id,
             "tracks": track.id,
             "speakers": speaker.id,

@@ -40,6 +40,8 @@ class Question:
     kind: str
     required: bool
     choices: list[str] = field(default_factory=list)
+    # Asked of this registration category only (None: of everyone).
+    category_id: int | None = None
 
 
 @dataclass
@@ -50,6 +52,9 @@ class Plan:
     session_ids: list[int]
     agenda_tokens: list[str]
     questions: list[Question]
+    # The public categories that take people at once (the form requires one when it offers
+    # any); a reviewed category would only make registrations wait for an organizer.
+    category_ids: list[int] = field(default_factory=list)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))
@@ -90,7 +95,12 @@ def registration_form(plan: Plan, token: str, rng: random.Random) -> dict[str, s
         "country": rng.choice(["IT", "CN", "DE", "FR"]),
         "consent": "y",
     }
+    category_id = rng.choice(plan.category_ids) if plan.category_ids else None
+    if category_id is not None:
+        data["category_id"] = str(category_id)
     for question in plan.questions:
+        if question.category_id not in (None, category_id):
+            continue
         value = answer(question, rng)
         if value is not None:
             data[question.field] = value

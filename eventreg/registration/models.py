@@ -48,7 +48,9 @@ class RegistrationCategory(Model):
     )
     # Seats for this category, counted within the conference's own (None: only those limit).
     capacity: Mapped[int | None] = mapped_column(sa.Integer)
-    visibility: Mapped[str] = mapped_column(sa.String(10), default="public", server_default="public")
+    visibility: Mapped[str] = mapped_column(
+        sa.String(10), default="public", server_default="public"
+    )
     # Registrations in this category wait for an organizer's decision, even when the
     # conference itself takes everyone.
     requires_approval: Mapped[bool] = mapped_column(
@@ -231,9 +233,7 @@ class Invitation(Model):
     category_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("registration_category.id", ondelete="SET NULL")
     )
-    skips_approval: Mapped[bool] = mapped_column(
-        sa.Boolean, default=True, server_default=sa.true()
-    )
+    skips_approval: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     # SHA-256 hex digest of the link's secret; the secret travels only in the mail.
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # The registration made through the link.

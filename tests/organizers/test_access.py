@@ -12,7 +12,14 @@ from eventreg.accounts.models import User
 from eventreg.conferences.models import Conference, Room, Speaker
 from eventreg.core.extensions import db
 from eventreg.organizers.auth import ACCESS_LEVELS
-from eventreg.registration.models import Broadcast, Question, Registration
+from eventreg.registration.models import (
+    AccessCode,
+    Broadcast,
+    Invitation,
+    Question,
+    Registration,
+    RegistrationCategory,
+)
 from tests.factories import make_conference, make_room, make_talk, make_track
 from tests.organizers.conftest import give_role, log_in, make_user
 
@@ -86,7 +93,26 @@ class World:
             status="confirmed",
             token_hash="0" * 64,
         )
-        db.session.add_all([self.speaker, self.question, self.registration])
+        self.category = RegistrationCategory(conference=self.conference, name="Press")
+        self.access_code = AccessCode(
+            conference=self.conference, code="PRESS-2027", skips_approval=True
+        )
+        self.invitation = Invitation(
+            conference=self.conference,
+            email="invited@example.org",
+            full_name="Wang Fang",
+            token_hash="1" * 64,
+        )
+        db.session.add_all(
+            [
+                self.speaker,
+                self.question,
+                self.registration,
+                self.category,
+                self.access_code,
+                self.invitation,
+            ]
+        )
         db.session.commit()
         self.talk_id = make_talk(self.conference, room=self.room).id
         broadcast = Broadcast(
@@ -107,14 +133,26 @@ class World:
         self.visitors["admin"] = make_user("admin@example.org", is_admin=True)
         self.subject = make_user("subject@example.org")
         # Kept as plain values, so restore() can rebuild an item after the row is gone.
-        for item in (self.room, self.track, self.speaker, self.question):
+        for item in self.restorable:
             db.session.refresh(item)
             db.session.expunge(item)
+
+    @property
+    def restorable(self) -> tuple:
+        return (
+            self.room,
+            self.track,
+            self.speaker,
+            self.question,
+            self.category,
+            self.access_code,
+            self.invitation,
+        )
 
     def restore(self) -> None:
         """Put back what an allowed delete removed, under the same id, for the next visitor."""
         db.session.rollback()
-        for item in (self.room, self.track, self.speaker, self.question):
+        for item in self.restorable:
             model = type(item)
             if db.session.get(model, item.id) is None:
                 columns = [column.key for column in model.__table__.columns]
@@ -128,6 +166,8 @@ class World:
             "track": self.track.id,
             "speaker": self.speaker.id,
             "question": self.question.id,
+            "category": self.category.id,
+            "access_code": self.access_code.id,
         }
         values = {}
         for argument in rule.arguments:
@@ -136,6 +176,8 @@ class World:
             elif argument == "item_id":
                 kind = next(name for name in items if name in rule.endpoint)
                 values["item_id"] = items[kind]
+            elif argument == "invitation_id":
+                values["invitation_id"] = self.invitation.id
             elif argument == "broadcast_id":
                 values["broadcast_id"] = self.broadcast_id
             elif argument == "talk_id":
