@@ -531,8 +531,12 @@ def template_csv() -> str:
 # --- the mail, composed at delivery ---------------------------------------------------------
 
 
-def invitation_url(conference: Conference, secret: str) -> str:
-    return public_url("registration.register", slug=conference.slug, invitation=secret)
+def invitation_url(conference: Conference, secret: str, language: str | None = None) -> str:
+    """The personal link; with ``language`` the form opens in the invitee's language (they
+    can switch), so their registration and its mail are in it too."""
+    return public_url(
+        "registration.register", slug=conference.slug, invitation=secret, lang=language
+    )
 
 
 @composer(KIND)
@@ -556,5 +560,5 @@ def _compose_invitation(row: OutboxMessage, secret: str | None) -> None:
             template="invitation",
             subject=row.subject,
             event=conference_facts(conference, event),
-            invitation_url=invitation_url(conference, secret),
+            invitation_url=invitation_url(conference, secret, invitation.locale),
         )
