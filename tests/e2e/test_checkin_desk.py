@@ -61,7 +61,14 @@ def test_the_desk_checks_people_in_offline_and_syncs_once(phone_page: Page, app)
     expect(page.get_by_text("2 codes saved on this device")).to_be_visible()
     expect(page.locator("#desk-connection")).to_have_text("Online: every check-in is saved.")
     # The service worker takes the desk over (it is what opens the desk again offline).
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    # Polled from here: wait_for_function's string predicate would be evaluated inside the
+    # page, which the desk's Content-Security-Policy (no 'unsafe-eval') rightly refuses.
+    for _ in range(100):
+        if page.evaluate("navigator.serviceWorker.controller !== null"):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the service worker never took the desk over")
     assert_accessible(page)
 
     syncs = []
