@@ -23,6 +23,7 @@ from wtforms import HiddenField
 from eventreg.conferences.models import Conference
 from eventreg.core import uploads
 from eventreg.core.forms import Form
+from eventreg.core.spreadsheets import FileRefused
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
 from eventreg.schedule import imports
@@ -64,7 +65,7 @@ def import_programme(conference: Conference):
         return _upload_page(conference, form, _("Choose a file to import.")), 400
     try:
         parsed = imports.parse_upload(data, conference.tz)
-    except imports.FileRefused as refused:
+    except FileRefused as refused:
         return _upload_page(conference, form, refused.message), 413 if refused.too_large else 400
     plan = imports.plan_import(conference, parsed)
     return _preview(conference, plan, _sign(conference, data))
@@ -84,7 +85,7 @@ def import_confirm(conference: Conference):
     try:
         parsed = imports.parse_upload(data, conference.tz)
         imported = imports.import_programme(current_user, conference, parsed)
-    except imports.FileRefused as refused:
+    except FileRefused as refused:
         return _upload_page(conference, ImportForm(formdata=None), refused.message), 400
     except imports.ImportRefused as refused:
         # The programme changed since the preview: show what refuses the file now.

@@ -34,6 +34,7 @@ from eventreg.conferences.models import Conference
 from eventreg.core import uploads
 from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.forms import Form
+from eventreg.core.spreadsheets import FileRefused
 from eventreg.organizers.auth import conference_view
 from eventreg.organizers.blueprint import bp
 from eventreg.registration import access
@@ -95,7 +96,7 @@ def invitations(conference: Conference):
         return _page(conference, form, _("Choose a file to upload.")), 400
     try:
         rows = service.parse_upload(data)
-    except service.FileRefused as refused:
+    except FileRefused as refused:
         return _page(conference, form, refused.message), 413 if refused.too_large else 400
     options = {
         "category_id": form.category_id.data,
@@ -120,7 +121,7 @@ def invitations_confirm(conference: Conference):
     try:
         rows = service.parse_upload(data)
         made = service.send_invitations(current_user, conference, rows, **options)
-    except service.FileRefused as refused:
+    except FileRefused as refused:
         return _page(conference, UploadForm(conference, formdata=None), refused.message), 400
     except service.InvitationsRefused as refused:
         # The invitations or registrations changed since the preview: show them as they are.

@@ -36,6 +36,7 @@ from eventreg.core.db import utcnow
 from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
 from eventreg.core.links import public_url
+from eventreg.core.spreadsheets import FileRefused, csv_records, decode_text
 from eventreg.core.text import has_forbidden_characters
 from eventreg.core.tokens import hash_token, new_token
 from eventreg.core.translations import text_in
@@ -66,14 +67,6 @@ COLUMN_ALIASES = {
 }
 NAME_MAX = 200
 AFFILIATION_MAX = 200
-
-
-class FileRefused(Invalid):
-    """The file as a whole cannot be read (a 400, or 413 when ``too_large``)."""
-
-    def __init__(self, message: str, *, too_large: bool = False):
-        super().__init__({"file": message})
-        self.too_large = too_large
 
 
 class InvitationsRefused(Conflict):
@@ -114,17 +107,7 @@ def parse_upload(data: bytes) -> tuple[InviteeRow, ...]:
         )
     if not data.strip():
         raise FileRefused(_("The file is empty."))
-    if b"\x00" in data:
-        raise FileRefused(_("This is not a text file: upload a CSV file (UTF-8)."))
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError:
-        raise FileRefused(
-            _(
-                "The file is not in UTF-8. Save it as “CSV UTF-8” (or export it in UTF-8) "
-                "and upload it again."
-            )
-        ) from None
+    text = decode_text(data, _("This is not a text file: upload a CSV file (UTF-8)."))
     rows = _parse_csv(text)
     if len(rows) > MAX_ROWS:
         raise FileRefused(
@@ -140,30 +123,15 @@ def parse_upload(data: bytes) -> tuple[InviteeRow, ...]:
 
 
 def _parse_csv(text: str) -> list[InviteeRow]:
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[InviteeRow] = []
     header: list[str] | None = None
-    number = 0
-    try:
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                if header is not None:
-                    number += 1  # a blank line is still a row of the spreadsheet
-                continue
-            number += 1
-            if header is None:
-                header = _header(record)
-                continue
-            if len(rows) >= MAX_ROWS:  # counted without reading the rest
-                rows.append(InviteeRow(number, "", ""))
-                continue
+    for number, record in csv_records(text):
+        if header is None:
+            header = _header(record)
+        elif len(rows) >= MAX_ROWS:  # counted without reading the rest
+            rows.append(InviteeRow(number, "", ""))
+        else:
             rows.append(_row(number, header, record))
-    except csv.Error as error:
-        raise FileRefused(
-            _("The CSV file cannot be read after row %(number)d: %(why)s", number=number, why=error)
-        ) from None
     if header is None:
         raise FileRefused(_("The file is empty."))
     return rows

@@ -53,6 +53,7 @@ from eventreg.core.db import write_transaction
 from eventreg.core.emails import normalise_email
 from eventreg.core.errors import Conflict, Invalid
 from eventreg.core.extensions import db
+from eventreg.core.spreadsheets import FileRefused, csv_records, decode_text
 from eventreg.core.text import has_forbidden_characters
 from eventreg.core.timeutil import local_instant
 from eventreg.registration import services as registration
@@ -93,14 +94,6 @@ FRAB_KINDS = {
     "lunch": "break",
 }
 _CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
-
-
-class FileRefused(Invalid):
-    """The file as a whole cannot be imported (a 400, or 413 when ``too_large``)."""
-
-    def __init__(self, message: str, *, too_large: bool = False):
-        super().__init__({"file": message})
-        self.too_large = too_large
 
 
 class ImportRefused(Conflict):
@@ -189,50 +182,24 @@ def parse_upload(data: bytes, tz: ZoneInfo) -> ParsedFile:
 
 
 def _decode(data: bytes) -> str:
-    if b"\x00" in data:
-        raise FileRefused(
-            _("This is not a text file: upload a CSV file (UTF-8) or a frab schedule.")
-        )
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError:
-        raise FileRefused(
-            _(
-                "The file is not in UTF-8. Save it as “CSV UTF-8” (or export it in UTF-8) "
-                "and upload it again."
-            )
-        ) from None
+    return decode_text(
+        data, _("This is not a text file: upload a CSV file (UTF-8) or a frab schedule.")
+    )
 
 
 # --- CSV ------------------------------------------------------------------------------------
 
 
 def parse_csv(text: str, tz: ZoneInfo) -> ParsedFile:
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[ImportRow] = []
     header: list[str] | None = None
-    number = 0
-    try:
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                if header is not None:
-                    number += 1  # a blank line is still a row of the spreadsheet
-                continue
-            if header is None:
-                header = _header(record)
-                number = 1
-                continue
-            number += 1
-            if len(rows) >= MAX_ROWS:  # counted without reading the rest
-                rows.append(ImportRow(number, ""))
-                continue
+    for number, record in csv_records(text):
+        if header is None:
+            header = _header(record)
+        elif len(rows) >= MAX_ROWS:  # counted without reading the rest
+            rows.append(ImportRow(number, ""))
+        else:
             rows.append(_csv_row(number, header, record, tz))
-    except csv.Error as error:
-        raise FileRefused(
-            _("The CSV file cannot be read after row %(number)d: %(why)s", number=number, why=error)
-        ) from None
     if header is None:
         raise FileRefused(_("The file is empty."))
     return ParsedFile("csv", tuple(rows))

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from eventreg.conferences.models import Room, Speaker, Talk, Track
 from eventreg.core.audit import AuditEntry
 from eventreg.core.extensions import db
+from eventreg.core.spreadsheets import FileRefused
 from eventreg.schedule import imports
 from tests.factories import make_conference, make_room, make_speaker, make_talk, make_track
 
@@ -210,17 +211,17 @@ def test_speaker_addresses_are_checked(conference):
     ],
 )
 def test_files_that_are_not_a_programme_are_refused_with_a_clear_message(app, data, message):
-    with pytest.raises(imports.FileRefused) as refused:
+    with pytest.raises(FileRefused) as refused:
         imports.parse_upload(data, SHANGHAI)
     assert message in refused.value.message
 
 
 def test_files_beyond_the_limits_are_refused(app):
-    with pytest.raises(imports.FileRefused) as refused:
+    with pytest.raises(FileRefused) as refused:
         imports.parse_upload(b"title\n" + b"x" * imports.MAX_BYTES, SHANGHAI)
     assert refused.value.too_large and "at most 2 MB" in refused.value.message
     rows = b"title\n" + b"A talk\n" * (imports.MAX_ROWS + 1)
-    with pytest.raises(imports.FileRefused) as refused:
+    with pytest.raises(FileRefused) as refused:
         imports.parse_upload(rows, SHANGHAI)
     assert "at most 2000" in refused.value.message
     assert (
