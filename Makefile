@@ -36,8 +36,9 @@ run: install fonts
 	$(FLASK) demo
 	EVENTREG_DEV_MAIL_PAGE=1 $(BIN)/flask --app wsgi run
 
-# The two legs run side by side (one per core): PostgreSQL's output follows SQLite's, and the
-# run fails when either does.
+# The two legs run side by side: PostgreSQL's output follows SQLite's, and the run fails when
+# either does. SQLite's leg (every test, the browser's too) spreads over two workers; PostgreSQL's
+# leg runs every test but the browser's, one at a time, beside it.
 test: install-test browser fonts lint
 	@pg_log=$$(mktemp); \
 	$(MAKE) --no-print-directory test-postgres > $$pg_log 2>&1 & pg_pid=$$!; \
@@ -118,13 +119,16 @@ format:
 # Coverage is measured on this leg (the same code runs on PostgreSQL) and printed at its end.
 test-sqlite: install-test
 	@echo "== test suite on SQLite =="
-	$(BIN)/python -m pytest --cov --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --cov --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
 # Runs when PostgreSQL answers; with EVENTREG_REQUIRE_POSTGRES=1 (CI) a missing server fails.
+# The browser tests run on SQLite's leg only: a page asks the same services whatever the
+# database, and what each database does (locks, constraints, counts) is tested here without
+# a browser.
 test-postgres: install-test
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL =="; \
-	  EVENTREG_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	  EVENTREG_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS); \
 	elif [ -n "$$EVENTREG_REQUIRE_POSTGRES" ]; then \
 	  echo "PostgreSQL at $(PG_TEST_URL) is required but does not answer" >&2; exit 1; \
 	else echo "PostgreSQL not reachable at $(PG_TEST_URL): its leg is left out"; fi
