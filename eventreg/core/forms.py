@@ -6,12 +6,17 @@ text field of every form: single-line fields refuse any control character, line 
 included; text areas allow tabs and line breaks. Passwords are left as typed.
 """
 
+from functools import lru_cache
 from typing import Any
 
+from babel.support import NullTranslations, Translations
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, StringField, TextAreaField, ValidationError
+from wtforms.i18n import messages_path
 
 from eventreg.core.text import has_forbidden_characters
 
@@ -31,8 +36,21 @@ def control_character_error(field: Field) -> Any | None:
     return None
 
 
+@lru_cache(maxsize=32)
+def _wtforms_translations(locale: str) -> NullTranslations:
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class Form(FlaskForm):  # type: ignore[misc]  # flask_wtf is untyped
     """``FlaskForm`` that also refuses control characters in every text field."""
+
+    class Meta(FlaskForm.Meta):  # type: ignore[misc]
+        def get_translations(self, form: Any) -> NullTranslations | None:
+            """WTForms' own messages in the reader's language, read from disk once per
+            language and process (Flask-WTF reads the catalogue again for every request)."""
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return None
+            return _wtforms_translations(str(get_locale() or "en"))
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid: bool = super().validate(extra_validators)

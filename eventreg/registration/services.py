@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email import policy
 from email.parser import BytesParser
+from functools import lru_cache
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -668,7 +669,9 @@ class Seats:
 
     def __init__(self, conference_id: int):
         self.conference_id = conference_id
-        found: dict[str, int] = dict(db.session.execute(_seats_statement(conference_id)).all())
+        found: dict[str, int] = dict(
+            db.session.execute(_seats_statement(), {"conference_id": conference_id}).all()
+        )
         self.counts = {"confirmed": found.get("confirmed", 0), "waiting": found.get("waiting", 0)}
         self.categories = found.get("categories", 0)
         self.public_categories = found.get("public_categories", 0)
@@ -721,11 +724,15 @@ class Seats:
         return self._in_categories
 
 
-def _seats_statement(conference_id: int) -> sa.CompoundSelect[str, int]:
-    """(what, how many) rows: registrations by status, then the categories."""
+@lru_cache(maxsize=1)
+def _seats_statement() -> sa.CompoundSelect[str, int]:
+    """(what, how many) rows: registrations by status, then the categories, for the
+    conference given as ``conference_id``. Built once: it runs under the lock, on every
+    registration."""
+    conference_id = sa.bindparam("conference_id", type_=sa.Integer)
     by_status = (
         sa.select(Registration.status, sa.func.count())
-        .filter_by(conference_id=conference_id)
+        .where(Registration.conference_id == conference_id)
         .where(Registration.status.in_(("confirmed", "waiting")))
         .group_by(Registration.status)
     )
