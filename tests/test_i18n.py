@@ -10,8 +10,11 @@ from email import policy
 import icalendar
 import pytest
 import sqlalchemy as sa
+from flask_babel import refresh
+from wtforms import IntegerField
 
 from eventreg.core.extensions import db
+from eventreg.core.forms import Form
 from eventreg.mail.models import OutboxMessage
 from eventreg.mail.outbox import compose_deferred
 from eventreg.registration.models import Registration
@@ -235,3 +238,26 @@ def test_the_local_time_script_is_served_under_the_content_policy(client, confer
     page = client.get("/c/sz/schedule")
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert "<script>" not in page.text
+
+
+class _Count(Form):
+    class Meta:
+        csrf = False
+
+    seats = IntegerField()  # WTForms' own message for a number that is not one
+
+
+def test_the_form_library_s_own_messages_follow_the_page_language(app):
+    """WTForms' built-in messages come in the reader's language, each language in turn
+    (its catalogues are read once per process and language)."""
+    expected = {
+        "zh": "不是有效的整数",
+        "it": "Non è una valore intero valido",
+        "en": "Not a valid integer",
+    }
+    for language in ["zh", "it", "en", "zh"]:
+        with app.test_request_context(f"/?lang={language}", method="POST", data={"seats": "x"}):
+            refresh()  # the test's one app context would keep the first request's language
+            form = _Count()
+            assert not form.validate()
+            assert expected[language] in form.seats.errors[0], language
