@@ -6,12 +6,17 @@ Serves the app with gunicorn (sync workers) on PostgreSQL and measures, in the s
    - the floor: one INSERT in one write transaction (``bench/rush_app.py``);
    - the least correct registration: validate the address, lock the conference row,
      count, insert the registration and an outbox row, commit (``bench/rush_app.py``);
+   - the same without the lock (wrong under concurrency): what the lock itself costs here;
    - eventreg's registration POST (form, answers, lock, seat, mail recorded, audit).
    Printed as requests/s and as the ratio to the floor.
 2. The rush: ``--registrations`` people who opened the form (cookie and CSRF token, like a
    browser) all send it at the same moment for ``--seats`` seats: p50/p99 latency, the
    peak resident memory of each gunicorn worker meanwhile, and the final counts, which
    must be exactly the seats confirmed and everyone else waiting.
+3. The lock: in this process, one registration POST at a time (nobody waits for the
+   lock), how long the conference's lock is held per registration and how much of that
+   the database takes. Its inverse is the most registrations one conference can take per
+   second, however many cores serve it.
 
 Requests are sent over plain sockets with their bytes prepared in advance, so the client
 costs the shared CPUs as little as possible.
@@ -42,6 +47,7 @@ from urllib.parse import urlencode
 import psutil
 import requests
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -70,6 +76,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--clients", type=int, default=32, help="throughput: clients at once")
     parser.add_argument("--seconds", type=float, default=10, help="throughput: each run")
+    parser.add_argument(
+        "--lock-samples", type=int, default=200, help="the lock: registrations timed"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark's rows")
     args = parser.parse_args()
 
@@ -77,6 +86,7 @@ def main() -> int:
     rush_conference = prepare(app, args.seats)
     open_conference = prepare(app, None)
     floor_conference = prepare(app, None)
+    unlocked_conference = prepare(app, None)
     port = free_port()
     server = start_gunicorn(args.database_url, port, args.workers)
     try:
@@ -84,7 +94,12 @@ def main() -> int:
         throughput = {
             "floor (one INSERT)": run_for(port, args, floor_requests(port)),
             "least correct registration": run_for(
-                port, args, least_registration_requests(port, floor_conference["id"])
+                port, args, least_registration_requests(port, "", floor_conference["id"])
+            ),
+            "  the same, without the lock": run_for(
+                port,
+                args,
+                least_registration_requests(port, "-unlocked", unlocked_conference["id"]),
             ),
             "registration POST": run_for(port, args, registration_requests(port, open_conference)),
         }
@@ -95,6 +110,7 @@ def main() -> int:
         stop(server)
 
     counts = final_counts(app, rush_conference["id"])
+    held = lock_hold(args.database_url, open_conference, args.lock_samples)
     where = sa.engine.make_url(args.database_url).render_as_string(hide_password=True)
     print(
         f"\nRegistration POST against its floors: {args.clients} clients back to back for "
@@ -121,6 +137,13 @@ def main() -> int:
         "peak RSS per gunicorn worker during the rush (MiB): "
         + ", ".join(f"{value:.0f}" for value in peaks.values())
     )
+    print(
+        f"\nThe conference's lock, one registration POST at a time in this process "
+        f"({args.lock_samples} of them): held p50 {held['p50']:.2f} ms, p90 {held['p90']:.2f} ms, "
+        f"of which the database (statements and commit) {held['database_p50']:.2f} ms; "
+        f"so one conference takes at most ~{1000 / held['p50']:.0f} registrations/s, "
+        "however many cores serve it"
+    )
     expected = {"confirmed": args.seats, "waiting": args.registrations - args.seats}
     answered = all(status == 303 for status in rush["statuses"])
     exact = counts == expected
@@ -137,7 +160,15 @@ def main() -> int:
     if failed:
         print("requests failed in: " + ", ".join(failed))
     if not args.keep:
-        clean_up(app, [rush_conference["id"], open_conference["id"], floor_conference["id"]])
+        clean_up(
+            app,
+            [
+                rush_conference["id"],
+                open_conference["id"],
+                floor_conference["id"],
+                unlocked_conference["id"],
+            ],
+        )
     return 0 if exact and answered and not failed else 1
 
 
@@ -282,10 +313,10 @@ def floor_requests(port: int):
     return lambda client: make
 
 
-def least_registration_requests(port: int, conference_id: int):
+def least_registration_requests(port: int, variant: str, conference_id: int):
     def make(client: int, n: int) -> bytes:
         fields = {"email": f"least{client}-{n}@example.org", "full_name": f"Least {n}"}
-        return post_bytes(port, f"/bench/least-registration/{conference_id}", fields)
+        return post_bytes(port, f"/bench/least-registration{variant}/{conference_id}", fields)
 
     return lambda client: make
 
@@ -434,6 +465,67 @@ def report(label: str, result: dict, floor_rate: float) -> None:
         f"{percentile(result['latencies'], 50):8.1f}{percentile(result['latencies'], 99):8.1f}"
         f"  {statuses_text(result)}"
     )
+
+
+def lock_hold(database_url: str, conference: dict, samples: int) -> dict[str, float]:
+    """Time the conference's lock in this process's own app, one registration POST after
+    another: from the statement that takes it (``SELECT ... FROM conference ... FOR
+    UPDATE``) to the end of the commit that releases it, and the database's share of that
+    (each statement's execution and the commit), read from SQLAlchemy's events."""
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "bench-lock",
+            "RATELIMIT_ENABLED": False,
+            "MAIL_DELIVER_IN_BACKGROUND": False,
+        }
+    )
+    client = app.test_client()
+    path = f"/c/{conference['slug']}/register"
+    token = CSRF_FIELD.search(client.get(path).text).group(1)
+    window: dict[str, float | None] = {"taken": None, "database": 0.0, "began": 0.0}
+    held: list[float] = []
+    in_database: list[float] = []
+
+    def before_execute(_conn, _cursor, statement: str, *_) -> None:
+        if window["taken"] is None and "FROM conference" in statement and "FOR UPDATE" in statement:
+            window["taken"] = time.perf_counter()
+        window["began"] = time.perf_counter()
+
+    def after_execute(*_) -> None:
+        if window["taken"] is not None:
+            window["database"] += time.perf_counter() - window["began"]
+
+    def before_commit(_conn) -> None:
+        window["began"] = time.perf_counter()
+
+    def after_commit(_session) -> None:
+        if window["taken"] is None:
+            return
+        ended = time.perf_counter()
+        held.append(ended - window["taken"])
+        in_database.append(window["database"] + ended - window["began"])
+        window.update(taken=None, database=0.0)
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", before_execute)
+        sa.event.listen(db.engine, "after_cursor_execute", after_execute)
+        sa.event.listen(db.engine, "commit", before_commit)
+    sa.event.listen(Session, "after_commit", after_commit)
+    try:
+        for n in range(20 + samples):  # the first 20 warm the caches and the pool
+            fields = registration_fields(conference, token, 10_000_000 + n)
+            response = client.post(path, data=fields)
+            if response.status_code != 303:
+                raise SystemExit(f"the lock's registration POST answered {response.status_code}")
+    finally:
+        sa.event.remove(Session, "after_commit", after_commit)
+    held, in_database = held[20:], in_database[20:]
+    return {
+        "p50": percentile(held, 50),
+        "p90": percentile(held, 90),
+        "database_p50": percentile(in_database, 50),
+    }
 
 
 def final_counts(app, conference_id: int) -> dict[str, int]:

@@ -8,8 +8,11 @@ Only the benchmark loads this module, and the floor endpoints exist only when
 - ``/bench/least-registration/<conference_id>``: the least a correct registration can do:
   validate the address, lock the conference row, count the seats, insert the registration
   and an outbox row, commit. No form, no answers, no audit entry, no invite numbering.
+- ``/bench/least-registration-unlocked/<conference_id>``: the same without the lock. Wrong
+  under concurrency (it can confirm more than the seats); it shows, in the same run, what
+  the lock itself costs.
 
-The registration figures are read against both, measured in the same run.
+The registration figures are read against these, measured in the same run.
 """
 
 import secrets
@@ -43,6 +46,12 @@ def create_rush_app():
             view_func=csrf.exempt(least_registration),
             methods=["POST"],
         )
+        app.add_url_rule(
+            "/bench/least-registration-unlocked/<int:conference_id>",
+            endpoint="least_registration_unlocked",
+            view_func=csrf.exempt(least_registration_unlocked),
+            methods=["POST"],
+        )
     return app
 
 
@@ -55,6 +64,14 @@ def floor():
 
 
 def least_registration(conference_id: int):
+    return _least_registration(conference_id, lock=True)
+
+
+def least_registration_unlocked(conference_id: int):
+    return _least_registration(conference_id, lock=False)
+
+
+def _least_registration(conference_id: int, *, lock: bool):
     try:
         address = validate_email(
             request.form.get("email", ""), check_deliverability=False
@@ -65,7 +82,7 @@ def least_registration(conference_id: int):
     with write_transaction():
         capacity = db.session.execute(
             sa.text("SELECT capacity FROM conference WHERE id = :id FOR UPDATE")
-            if db.engine.dialect.name == "postgresql"
+            if lock and db.engine.dialect.name == "postgresql"
             else sa.text("SELECT capacity FROM conference WHERE id = :id"),
             {"id": conference_id},
         ).scalar_one()
