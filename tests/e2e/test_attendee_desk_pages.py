@@ -135,3 +135,24 @@ def test_escape_keeps_the_registration(desktop_page: Page, conference):
 
     expect(page.get_by_role("dialog")).to_be_hidden()
     assert registration_by_email("marco@example.org").status == "confirmed"
+
+
+def test_a_quick_click_before_the_scripts_arrive_still_asks(desktop_page: Page, conference):
+    # confirm.js is held back for a moment; the Cancel button is pressed the instant it is in
+    # the page. A deferred script would let that click send the form unasked.
+    page = desktop_page
+    log_in(page, "/manage/c/desk/attendees")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+    def slow_script(route):
+        page.wait_for_timeout(800)
+        route.continue_()
+
+    page.route(re.compile(r"/static/js/confirm\.js"), slow_script)
+    page.goto("/manage/c/desk/attendees", wait_until="commit")
+    page.get_by_role("row", name=re.compile("Marco Bianchi")).get_by_role(
+        "button", name=re.compile("^Cancel")
+    ).click()
+
+    expect(page.get_by_role("dialog")).to_be_visible()
+    assert registration_by_email("marco@example.org").status == "confirmed"

@@ -9,6 +9,8 @@
 // the question is asked only when that checkbox, checked when the page loaded, is now
 // unchecked (an account being deactivated, not every save of its form).
 // Without JavaScript the form is simply sent: the server never relies on this script.
+// Load it without defer: its listener must be in place before the first button can be
+// pressed, or a quick click while the page is still loading sends the form unasked.
 (function () {
   "use strict";
   if (window.eventregConfirm) {
