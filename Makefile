@@ -124,11 +124,11 @@ test-sqlite: install-test
 # Runs when PostgreSQL answers; with EVENTREG_REQUIRE_POSTGRES=1 (CI) a missing server fails.
 # The browser tests run on SQLite's leg only: a page asks the same services whatever the
 # database, and what each database does (locks, constraints, counts) is tested here without
-# a browser. Its two workers each get a database of their own beside PG_TEST_URL's.
+# a browser.
 test-postgres: install-test
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL =="; \
-	  EVENTREG_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -n 2 -m "not browser" $(PYTEST_ARGS); \
+	  EVENTREG_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS); \
 	elif [ -n "$$EVENTREG_REQUIRE_POSTGRES" ]; then \
 	  echo "PostgreSQL at $(PG_TEST_URL) is required but does not answer" >&2; exit 1; \
 	else echo "PostgreSQL not reachable at $(PG_TEST_URL): its leg is left out"; fi

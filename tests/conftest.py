@@ -1,14 +1,12 @@
 """Shared fixtures: an app on a clean database per test, on SQLite or PostgreSQL.
 
 The database is chosen by ``EVENTREG_TEST_DATABASE_URL`` (default: a SQLite file in a
-temporary folder). Tables are created once per run and emptied after each test. Under
-pytest-xdist each worker on PostgreSQL uses a database of its own, named after the given one.
+temporary folder). Tables are created once per run and emptied after each test.
 """
 
 import os
 import re
 import threading
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,10 +14,8 @@ import pytest
 import sqlalchemy as sa
 from flask import g, request_started
 from hypothesis import settings
-from sqlalchemy.engine import make_url
 
 from eventreg import create_app
-from eventreg.config import normalise_database_url
 from eventreg.core.extensions import db
 from tests.mail.smtp import smtp_server  # noqa: F401  (a real SMTP server for any test)
 
@@ -68,33 +64,11 @@ def schemas() -> Path:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory, worker_id) -> Iterator[str]:
+def database_url(tmp_path_factory) -> str:
     url = os.environ.get("EVENTREG_TEST_DATABASE_URL")
-    if not url:
-        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
-    elif worker_id == "master" or make_url(url).get_backend_name() == "sqlite":
-        yield url
-    else:
-        # Each pytest-xdist worker empties the tables after every test: on a server database
-        # it gets a database of its own beside the one named, dropped at the end.
-        with _database_of_its_own(url, worker_id) as own:
-            yield own
-
-
-@contextmanager
-def _database_of_its_own(url: str, worker_id: str) -> Iterator[str]:
-    given = make_url(url)
-    name = f"{given.database}_{worker_id}"
-    engine = sa.create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield given.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,11 @@ through "Erase your data", then searched for in every table and every byte of in
 
 The app of these tests has an instance folder of its own, holding the SQLite database (with
 its -wal and -shm files) and the .eml copies of delivered mail, so that all of it can be
-read byte by byte. On PostgreSQL (EVENTREG_TEST_DATABASE_URL), the tables are searched.
+read byte by byte. With EVENTREG_TEST_DATABASE_URL set (PostgreSQL), the tables are searched.
 """
 
 import json
+import os
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -49,12 +50,11 @@ ANSWER = "Only seed cake, please"
 
 
 @pytest.fixture
-def own_app(_schema, database_url, tmp_path):
+def own_app(_schema, tmp_path):
     """An app whose instance folder holds everything it writes (SQLite: the database too)."""
     instance = tmp_path / "instance"
     instance.mkdir()
-    on_server = not database_url.startswith("sqlite")
-    url = database_url if on_server else f"sqlite:///{instance}/eventreg.sqlite"
+    url = os.environ.get("EVENTREG_TEST_DATABASE_URL") or f"sqlite:///{instance}/eventreg.sqlite"
     app = make_test_app(url, instance)
     request_started.connect(_forget_request_globals, app)
     with app.app_context():
