@@ -138,14 +138,22 @@ def _forget_request_globals(sender, **extra):
 
 
 def empty_tables() -> None:
-    tables = db.metadata.sorted_tables
+    """Delete every row and start the ids from 1 again, as on a new database. Rows are
+    deleted rather than truncated: PostgreSQL's TRUNCATE of all the tables took about half a
+    second here (new files for every table and index), a DELETE of a test's few rows 4 ms."""
     with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
         if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
-                connection.execute(table.delete())
+            connection.execute(_RESTART_SEQUENCES)
+
+
+# Every sequence of the schema back to 1 (SQLite's ids restart by themselves once a table
+# is empty: its tables have no AUTOINCREMENT).
+_RESTART_SEQUENCES = sa.text(
+    "SELECT setval(c.oid, 1, false) FROM pg_class c"
+    " WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace"
+)
 
 
 @pytest.fixture
