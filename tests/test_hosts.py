@@ -7,7 +7,7 @@ from email.message import EmailMessage
 import pytest
 
 from eventreg.core.extensions import db
-from eventreg.core.links import trusted_hosts_for
+from eventreg.core.links import id_links, trusted_hosts_for, url_builder
 from eventreg.mail.hooks import prepare_mail
 from tests.conftest import csrf_token_from, make_test_app
 from tests.factories import make_conference, make_speaker, make_talk
@@ -160,3 +160,15 @@ def test_the_login_limit_counts_the_client_the_trusted_proxy_names(
         # Behind one trusted proxy, another client has a limit of its own; without one,
         # X-Forwarded-For is only a header anybody can send, and the proxy's address counts.
         assert login_statuses(client, "198.51.100.9", 2) == second_client
+
+
+def test_links_built_once_for_every_id_are_the_links_built_one_by_one(app):
+    conference = make_conference(slug="id-links-2147483647")  # the template's id in the slug
+    with app.test_request_context():
+        build = url_builder()
+        talk_url = id_links(build, "schedule.talk", "talk_id", slug=conference.slug)
+        for talk_id in (1, 42, 2**31 - 1):
+            assert talk_url(talk_id) == build(
+                "schedule.talk", slug=conference.slug, talk_id=talk_id
+            )
+        assert talk_url(42).startswith("http://eventreg.test/")
