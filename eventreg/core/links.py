@@ -34,9 +34,9 @@ def id_links(
 ) -> Callable[[int], str]:
     """The links to ``endpoint`` that differ only in the integer ``id_name``, as a function
     of that id. The link is built once, with the largest id a route takes (its converter
-    formats it), and each id is put in that one's place (the last, after any slug): exports
-    link thousands of sessions, and building each link with the URL map cost more than the
-    rest of its row."""
+    formats it), and each id is put in that one's place (the last, after any slug): feeds,
+    exports and the schedule page link thousands of sessions, and building each link with
+    the URL map cost more than the rest of its row. ``build`` may be ``url_for`` too."""
     head, marker, tail = build(endpoint, **values, **{id_name: MAX_ID}).rpartition(str(MAX_ID))
     if not marker:
         raise ValueError(f"{endpoint}'s link does not show {id_name}")

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from eventreg.conferences.models import Conference, Room, Speaker, Talk, talk_speaker
 from eventreg.conferences.revisions import deployed_key
 from eventreg.core.extensions import db
-from eventreg.core.links import public_url, url_builder
+from eventreg.core.links import id_links, public_url, url_builder
 from eventreg.core.richtext import first_paragraph, to_plain
 from eventreg.core.timeutil import format_day, local_instant
 from eventreg.core.translations import reader_language, text_in
@@ -123,6 +123,7 @@ class Wording:
         self.conference = conference
         self.tz = conference.tz
         self.link = url_builder()
+        self.talk_url = id_links(self.link, "schedule.talk", "talk_id", slug=conference.slug)
         self.speakers = _("Speakers: %(speakers)s")
         self.local_time = _("Local time at the venue: %(when)s")
         # In the reader's (or the recipient's) language, as every text below.
@@ -165,7 +166,7 @@ def session_event(
     facts: SessionFacts, wording: Wording, *, stamp: datetime | None = None
 ) -> CalendarEvent:
     conference = wording.conference
-    url = wording.link("schedule.talk", slug=conference.slug, talk_id=facts.id)
+    url = wording.talk_url(facts.id)
     # Calendars show DESCRIPTION as plain text: the abstract without its Markdown.
     abstract = to_plain(facts.abstract)
     parts = [abstract] if abstract else []
