@@ -132,6 +132,9 @@ SERIOUS = ("serious", "critical")
 
 def assert_accessible(page: Page) -> None:
     """Run axe-core on the page as it is now; fail on serious or critical violations."""
+    # Right after a click on a link the next document may be committed but not yet
+    # parsed (no <head> to add axe to): let it finish loading first.
+    page.wait_for_load_state("load")
     if page.evaluate("typeof window.axe") == "undefined":
         page.add_script_tag(url=AXE_URL)
     results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")

@@ -70,6 +70,7 @@ def test_a_new_address_gets_the_invite_update(desktop_page: Page, conference, sm
     assert_accessible(page)
 
     page.get_by_role("link", name="Edit the details").click()
+    expect(page).to_have_url(re.compile(r"/edit$"))
     assert_accessible(page)
     page.get_by_label("E-mail address").fill("li.na@example.org")
     page.get_by_role("button", name="Save").click()

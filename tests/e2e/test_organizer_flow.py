@@ -3,6 +3,7 @@ track, a speaker and a session, publishes it, and finds it on the public site; c
 staff scan an attendee's QR code at the desk."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -35,6 +36,7 @@ def test_an_organizer_creates_and_publishes_a_conference(page: Page, organizer):
     expect(page.get_by_role("heading", level=1)).to_have_text("Your conferences")
 
     page.get_by_role("link", name="New conference").click()
+    expect(page).to_have_url(re.compile(r"/manage/conferences/new$"))
     assert_accessible(page)
     page.get_by_label("Title").fill("Shenzhen–Italy Health Forum")
     page.get_by_label("Time zone").fill("Asia/Shanghai")
@@ -69,6 +71,7 @@ def test_an_organizer_creates_and_publishes_a_conference(page: Page, organizer):
 
     page.get_by_role("link", name="Sessions", exact=True).click()
     page.get_by_role("link", name="Add a session").click()
+    expect(page).to_have_url(re.compile(r"/sessions/new$"))
     assert_accessible(page)
     page.get_by_label("Title", exact=True).fill("Digital health in the Greater Bay Area")
     page.get_by_label("Track").select_option(label="Health Tech")
