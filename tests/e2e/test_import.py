@@ -50,6 +50,7 @@ def test_a_csv_with_a_bad_row_imports_nothing_and_the_fixed_file_imports(page: P
     page.get_by_label("E-mail address").fill("organizer@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your conferences")
     page.goto("/manage/c/forum/import")
     expect(page.get_by_role("heading", name="Import a programme")).to_be_visible()
     assert_accessible(page)

@@ -33,6 +33,7 @@ def test_two_people_are_invited_and_a_link_opens_the_form(page: Page, app, smtp_
     page.get_by_label("E-mail address").fill("organizer@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your conferences")
     page.goto("/manage/c/forum/invitations")
     expect(page.get_by_role("heading", name="Invitations", exact=True)).to_be_visible()
     assert_accessible(page)
