@@ -7,7 +7,9 @@ Serves the app with gunicorn (sync workers) on PostgreSQL and measures, in the s
    - the least correct registration: validate the address, lock the conference row,
      count, insert the registration and an outbox row, commit (``bench/rush_app.py``);
    - the same without the lock (wrong under concurrency): what the lock itself costs here;
-   - eventreg's registration POST (form, answers, lock, seat, mail recorded, audit).
+   - eventreg's registration POST (form, answers, lock, seat, mail recorded, audit);
+   - the same POST with a conference for each client: nobody waits for anyone's lock, so
+     what is left is the cost of the work itself on these cores.
    Printed as requests/s and as the ratio to the floor.
 2. The rush: ``--registrations`` people who opened the form (cookie and CSRF token, like a
    browser) all send it at the same moment for ``--seats`` seats: p50/p99 latency, the
@@ -87,6 +89,7 @@ def main() -> int:
     open_conference = prepare(app, None)
     floor_conference = prepare(app, None)
     unlocked_conference = prepare(app, None)
+    own_conferences = [prepare(app, None) for _ in range(args.clients)]
     port = free_port()
     server = start_gunicorn(args.database_url, port, args.workers)
     try:
@@ -101,7 +104,12 @@ def main() -> int:
                 args,
                 least_registration_requests(port, "-unlocked", unlocked_conference["id"]),
             ),
-            "registration POST": run_for(port, args, registration_requests(port, open_conference)),
+            "registration POST": run_for(
+                port, args, registration_requests(port, [open_conference])
+            ),
+            "  the same, own conferences": run_for(
+                port, args, registration_requests(port, own_conferences)
+            ),
         }
         forms = open_forms(port, rush_conference, args.registrations)
         with RssSampler(server.pid) as rss:
@@ -167,6 +175,7 @@ def main() -> int:
                 open_conference["id"],
                 floor_conference["id"],
                 unlocked_conference["id"],
+                *(conference["id"] for conference in own_conferences),
             ],
         )
     return 0 if exact and answered and not failed else 1
@@ -321,10 +330,12 @@ def least_registration_requests(port: int, variant: str, conference_id: int):
     return lambda client: make
 
 
-def registration_requests(port: int, conference: dict):
-    path = f"/c/{conference['slug']}/register"
+def registration_requests(port: int, conferences: list[dict]):
+    """Registration POSTs, client ``n`` registering for ``conferences[n % len]``."""
 
     def for_client(client: int):
+        conference = conferences[client % len(conferences)]
+        path = f"/c/{conference['slug']}/register"
         cookie, token = open_form(port, conference)  # before the clock starts
 
         def make(_client: int, n: int) -> bytes:
