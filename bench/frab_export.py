@@ -13,10 +13,8 @@ SQLite always runs, in a fresh file in a temporary folder. A PostgreSQL database
 ``--database`` gets fresh tables too: everything in it is dropped first and after.
 """
 
-import argparse
 import itertools
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 from flask import json  # noqa: E402
 
-from bench.ical_feed import count_queries, median_ms  # noqa: E402
+from bench.ical_feed import count_queries, median_ms, run_on_both_databases  # noqa: E402
 from eventreg import create_app  # noqa: E402
 from eventreg.conferences.models import Conference, Talk  # noqa: E402
 from eventreg.core.extensions import cache, db  # noqa: E402
@@ -104,15 +102,7 @@ def run(database_url: str, instance: Path, sessions: int, runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", help="a PostgreSQL URL to run against as well")
-    parser.add_argument("--sessions", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=15)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        run(f"sqlite:///{folder}/bench.sqlite", Path(folder), args.sessions, args.runs)
-        if args.database:
-            run(args.database, Path(folder), args.sessions, args.runs)
+    run_on_both_databases(run, __doc__)
 
 
 if __name__ == "__main__":

@@ -155,7 +155,13 @@ def run(database_url: str, instance: Path, sessions: int, runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    run_on_both_databases(run, __doc__)
+
+
+def run_on_both_databases(run, doc: str) -> None:
+    """Parse the command line every feed benchmark shares and ``run`` on a fresh SQLite
+    file, then on the PostgreSQL database given with ``--database`` (if any)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--database", help="a PostgreSQL URL to run against as well")
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=15)
