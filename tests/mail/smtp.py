@@ -13,6 +13,7 @@ on the same port (SMTP down), made to refuse messages, or made to stall before M
 
 import asyncio
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -116,9 +117,18 @@ class SmtpServer:
     def release(self) -> None:
         self.handler.released.set()
 
-    def wait_for_stalled(self, count: int = 1, timeout: float = 20) -> None:
+    def wait_for_stalled(
+        self, count: int = 1, timeout: float = 20, process: subprocess.Popen | None = None
+    ) -> None:
+        """Wait until ``count`` clients are held at MAIL FROM; when they are ``process``,
+        fail at once (with what it printed) if it ends before that."""
         deadline = time.monotonic() + timeout
         while self.handler.stalled < count:
+            if process is not None and process.poll() is not None:
+                _, errors = process.communicate()
+                raise AssertionError(
+                    f"the client exited ({process.returncode}) before MAIL FROM: {errors!r}"
+                )
             if time.monotonic() > deadline:
                 raise AssertionError("no client reached MAIL FROM in time")
             time.sleep(0.02)

@@ -134,14 +134,17 @@ def test_a_worker_killed_mid_batch_leaves_its_messages_to_the_next_after_the_lea
             "tests.mail.worker_process",
             database_url,
             str(smtp_server.port),
-            "3",
+            # A lease far longer than the test: the second pass below is given its end.
+            "600",
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     try:
-        smtp_server.wait_for_stalled()  # it has claimed the batch and is talking to SMTP
+        # It has claimed the batch and is talking to SMTP. A new Python process takes
+        # seconds to import the app, many more on a busy CI machine.
+        smtp_server.wait_for_stalled(timeout=120, process=worker)
     finally:
         os.kill(worker.pid, signal.SIGKILL)
         worker.communicate(timeout=30)
