@@ -58,15 +58,18 @@ install-test: install node_modules/.installed $(FRAB_CONSUMER)
 
 # One environment for running, testing and CI: every package at the version uv.lock pins,
 # and nothing else (`--locked` also fails when pyproject.toml changed without `make lock`).
+# Compiled ahead: where PYTHONDONTWRITEBYTECODE is set (as on CI's machines) nothing else
+# would ever write the .pyc files, and each new Python process (the app, a worker, a test's
+# subprocess) would compile every imported module again, which doubled its start-up here.
 $(VENV)/.installed: uv.lock pyproject.toml $(UV)
-	$(UV) sync --locked --all-extras --python $(PYTHON)
+	$(UV) sync --locked --all-extras --compile-bytecode --python $(PYTHON)
 	touch $@
 
 # The frab consumer the export is tested with (see requirements/frab-consumer.in).
 $(FRAB_CONSUMER): requirements/frab-consumer.txt $(UV)
 	test -x $(TOOLS)/frab-consumer/bin/python || $(PYTHON) -m venv $(TOOLS)/frab-consumer
-	$(UV) pip install --quiet --python $(TOOLS)/frab-consumer/bin/python --require-hashes \
-	  -r requirements/frab-consumer.txt
+	$(UV) pip install --quiet --compile-bytecode --require-hashes \
+	  --python $(TOOLS)/frab-consumer/bin/python -r requirements/frab-consumer.txt
 	touch $@
 
 $(UV): requirements/uv.txt
