@@ -58,7 +58,7 @@ install-test: install node_modules/.installed $(FRAB_CONSUMER)
 
 # One environment for running, testing and CI: every package at the version uv.lock pins,
 # and nothing else (`--locked` also fails when pyproject.toml changed without `make lock`).
-# Compiled ahead: where PYTHONDONTWRITEBYTECODE is set (as on CI's machines) nothing else
+# Compiled ahead: where PYTHONDONTWRITEBYTECODE is set (as on these machines) nothing else
 # would ever write the .pyc files, and each new Python process (the app, a worker, a test's
 # subprocess) would compile every imported module again, which doubled its start-up here.
 $(VENV)/.installed: uv.lock pyproject.toml $(UV)
